@@ -1,0 +1,1 @@
+"""Facilitator simulator: verifies and settles x402 exact-EVM payments."""

@@ -1,0 +1,109 @@
+"""The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/health`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from facilitator_sim.chains.base import Chain
+from facilitator_sim.config import FacilitatorSettings
+from facilitator_sim.requests import RequestRefusedError, parse_request
+from facilitator_sim.service import Facilitator, VerifyRequest
+from x402_core.eip3009 import address_of_key
+from x402_core.models.facilitator import SettleResponse, VerifyResponse
+from x402_core.reasons import Reason
+
+ResultT = TypeVar("ResultT")
+
+
+def create_app(chain: Chain, settings: FacilitatorSettings | None = None) -> Starlette:
+    """A facilitator settling on `chain`. The caller owns the chain and closes it."""
+    settings = settings or FacilitatorSettings()
+    facilitator = Facilitator(
+        chain, address_of_key(settings.signer_private_key()), settings.policy()
+    )
+
+    async def run(method: Callable[[VerifyRequest], ResultT], request: VerifyRequest) -> ResultT:
+        if chain.in_process:
+            return method(request)
+        return await run_in_threadpool(method, request)
+
+    async def verify(request: Request) -> JSONResponse:
+        """`POST /verify`: is this payment valid for these requirements? Changes no state."""
+        try:
+            parsed = parse_request(await _read_body(request, settings.max_body_bytes))
+        except RequestRefusedError as refused:
+            answer = VerifyResponse(
+                is_valid=False, invalid_reason=refused.reason, invalid_message=refused.message
+            )
+            return JSONResponse(answer.wire(), status_code=refused.status)
+        return JSONResponse((await run(facilitator.verify, parsed)).wire())
+
+    async def settle(request: Request) -> JSONResponse:
+        """`POST /settle`: verify again, then transfer on chain; at most once per authorization."""
+        try:
+            parsed = parse_request(await _read_body(request, settings.max_body_bytes))
+        except RequestRefusedError as refused:
+            answer = SettleResponse(
+                success=False,
+                error_reason=refused.reason,
+                error_message=refused.message,
+                network="",
+            )
+            return JSONResponse(answer.wire(), status_code=refused.status)
+        return JSONResponse((await run(facilitator.settle, parsed)).wire())
+
+    async def supported(request: Request) -> JSONResponse:
+        """`GET /supported`: the (version, scheme, network) kinds settled here, and the signer."""
+        return JSONResponse(facilitator.supported().wire())
+
+    async def health(request: Request) -> JSONResponse:
+        """`GET /health`: alive, and on which chain."""
+        return JSONResponse(
+            {
+                "status": "ok",
+                "chain": chain.kind,
+                "chainId": chain.chain_id,
+                "network": facilitator.network.caip2,
+                "token": facilitator.network.usdc.address,
+                "signer": facilitator.signer_address,
+            }
+        )
+
+    app = Starlette(
+        routes=[
+            Route("/verify", verify, methods=["POST"]),
+            Route("/settle", settle, methods=["POST"]),
+            Route("/supported", supported, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )
+    app.state.facilitator = facilitator
+    app.state.chain = chain
+    return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refusing more than `limit` bytes before reading them all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestRefusedError(
+            Reason.INVALID_PAYLOAD, f"the body is {declared} bytes; at most {limit} are accepted"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestRefusedError(
+                Reason.INVALID_PAYLOAD,
+                f"the body exceeds {limit} bytes; at most {limit} are accepted",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

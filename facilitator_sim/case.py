@@ -1,0 +1,79 @@
+"""One payment to verify, whichever protocol version carried it: the rules read only this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from x402_core.eip3009 import Authorization
+from x402_core.models.facilitator import VerifyRequestV1, VerifyRequestV2
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentCase:
+    """The requirements a server set and the payment a client sent, normalized across versions."""
+
+    version: int
+    scheme: str
+    network: str
+    payload_scheme: str
+    payload_network: str
+    amount: int
+    asset: str
+    pay_to: str
+    max_timeout_seconds: int
+    extra: dict[str, Any] | None
+    accepted_differs: tuple[str, ...]
+    """Fields where a v2 payload's `accepted` is not the server's requirements (v1: none)."""
+    authorization: Authorization
+    signature: bytes
+
+    @property
+    def payer(self) -> str:
+        return self.authorization.from_address
+
+
+def case_from_request(request: VerifyRequestV1 | VerifyRequestV2) -> PaymentCase:
+    """Normalize a validated `/verify` or `/settle` body."""
+    payload = request.payment_payload
+    req = request.payment_requirements
+    exact = payload.payload
+    common = {
+        "version": request.x402_version,
+        "scheme": req.scheme,
+        "network": req.network,
+        "asset": req.asset,
+        "pay_to": req.pay_to,
+        "max_timeout_seconds": req.max_timeout_seconds,
+        "extra": req.extra,
+        "authorization": Authorization.from_wire(exact.authorization),
+        "signature": bytes.fromhex(exact.signature[2:]),
+    }
+    if isinstance(request, VerifyRequestV1):
+        return PaymentCase(
+            payload_scheme=payload.scheme,
+            payload_network=payload.network,
+            amount=int(req.max_amount_required),
+            accepted_differs=(),
+            **common,
+        )
+    accepted = payload.accepted
+    return PaymentCase(
+        payload_scheme=accepted.scheme,
+        payload_network=accepted.network,
+        amount=int(req.amount),
+        accepted_differs=_differing_fields(accepted.wire(), req.wire()),
+        **common,
+    )
+
+
+def _differing_fields(accepted: dict[str, Any], required: dict[str, Any]) -> tuple[str, ...]:
+    """Names of fields that differ; addresses compare without regard to case."""
+    differ = []
+    for key in sorted(accepted.keys() | required.keys()):
+        a, b = accepted.get(key), required.get(key)
+        if isinstance(a, str) and isinstance(b, str) and a.startswith("0x"):
+            a, b = a.lower(), b.lower()
+        if a != b:
+            differ.append(key)
+    return tuple(differ)

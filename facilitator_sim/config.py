@@ -1,0 +1,39 @@
+"""The facilitator's settings: one typed object, from CLI flags or `X402H_FACILITATOR_*`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from facilitator_sim.rules import Policy
+from x402_core.envconfig import from_env
+from x402_core.wallets import facilitator_wallet
+
+ENV_PREFIX = "X402H_FACILITATOR_"
+
+
+@dataclass(frozen=True, slots=True)
+class FacilitatorSettings:
+    host: str = "127.0.0.1"
+    port: int = 0
+    """0 picks a free port."""
+    chain: str = "ledger"
+    """`ledger`, `anvil`, or the URL of a JSON-RPC node."""
+    allow_remote_rpc: bool = False
+    """Sign for a node that is not on loopback (never needed for tests)."""
+    v1_value_at_least: bool = False
+    max_body_bytes: int = 64 * 1024
+    signer_key: str = ""
+    """Hex private key of the settlement signer; empty: Anvil's account 0."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> FacilitatorSettings:
+        return from_env(cls, ENV_PREFIX, environ)
+
+    def policy(self) -> Policy:
+        return Policy(v1_value_at_least=self.v1_value_at_least)
+
+    def signer_private_key(self) -> bytes:
+        if not self.signer_key:
+            return facilitator_wallet().private_key
+        return bytes.fromhex(self.signer_key.removeprefix("0x"))
