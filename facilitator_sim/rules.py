@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from facilitator_sim.case import PaymentCase
 from facilitator_sim.chains.base import Chain
-from x402_core.eip3009 import Domain, SignatureError, recover_signer, transfer_digest
+from x402_core.eip3009 import Domain, SignatureError, recover_address, transfer_digest
 from x402_core.networks import Network
 from x402_core.reasons import Reason
 
@@ -187,10 +187,10 @@ def time_window(case: PaymentCase, ctx: Context) -> Failure | None:
 def signature_recovers(case: PaymentCase, ctx: Context) -> Failure | None:
     digest = transfer_digest(ctx.token_domain, case.authorization)
     try:
-        signer = recover_signer(digest, case.signature)
+        signer = recover_address(digest, case.signature)
     except SignatureError as exc:
         return Failure(Reason.SIGNATURE, str(exc))
-    if signer.lower() != case.payer.lower():
+    if signer != case.payer.lower():
         return Failure(
             Reason.SIGNATURE,
             f"signature recovers to {signer}, not authorization.from {case.payer}, under the "

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import coincurve
-from eth_hash.auto import keccak
-from eth_utils import to_checksum_address
 
+from x402_core.keccak import checksum_address, keccak
 from x402_core.models.fields import TransferAuthorization
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -71,8 +70,8 @@ class Authorization:
 
     def to_wire(self) -> TransferAuthorization:
         return TransferAuthorization(
-            from_=to_checksum_address(self.from_address),
-            to=to_checksum_address(self.to),
+            from_=checksum_address(self.from_address),
+            to=checksum_address(self.to),
             value=str(self.value),
             valid_after=str(self.valid_after),
             valid_before=str(self.valid_before),
@@ -104,6 +103,7 @@ def _typed_digest(domain: Domain, struct_hash: bytes) -> bytes:
     return keccak(b"\x19\x01" + domain_separator(domain) + struct_hash)
 
 
+@lru_cache(maxsize=8192)
 def transfer_digest(
     domain: Domain, auth: Authorization, typehash: bytes = TRANSFER_TYPEHASH
 ) -> bytes:
@@ -153,6 +153,15 @@ def split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
 
 def recover_signer(digest: bytes, signature: bytes) -> str:
     """The checksummed address that signed `digest`; SignatureError when none can be recovered."""
+    return checksum_address(recover_address(digest, signature))
+
+
+@lru_cache(maxsize=8192)
+def recover_address(digest: bytes, signature: bytes) -> str:
+    """Like `recover_signer`, in lowercase hex: cheaper when the address is only compared.
+
+    Cached: one payment is recovered at /verify, again at /settle and in the ledger's simulation.
+    """
     v, r, s = split_signature(signature)
     try:
         public_key = coincurve.PublicKey.from_signature_and_message(
@@ -160,11 +169,11 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
         )
     except Exception as exc:  # coincurve raises a bare Exception for points off the curve
         raise SignatureError(f"no public key recovers from this signature: {exc}") from exc
-    return address_of_public_key(public_key)
+    return "0x" + keccak(public_key.format(compressed=False)[1:])[-20:].hex()
 
 
 def address_of_public_key(public_key: coincurve.PublicKey) -> str:
-    return to_checksum_address(keccak(public_key.format(compressed=False)[1:])[-20:])
+    return checksum_address(keccak(public_key.format(compressed=False)[1:])[-20:].hex())
 
 
 def address_of_key(private_key: bytes) -> str:

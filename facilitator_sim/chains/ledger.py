@@ -10,17 +10,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from eth_hash.auto import keccak
-
 from facilitator_sim.chains.base import TransferOutcome
 from x402_core.eip3009 import (
     Authorization,
     Domain,
     SignatureError,
     cancel_digest,
-    recover_signer,
+    recover_address,
     transfer_digest,
 )
+from x402_core.keccak import keccak
 from x402_core.networks import network_by_chain_id
 
 REVERT_NOT_YET_VALID = "FiatTokenV2: authorization is not yet valid"
@@ -138,6 +137,6 @@ class LedgerChain:
 
 def _signed_by(digest: bytes, signature: bytes, expected: str) -> bool:
     try:
-        return recover_signer(digest, signature).lower() == expected.lower()
+        return recover_address(digest, signature) == expected.lower()
     except SignatureError:
         return False

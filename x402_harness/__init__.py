@@ -1,0 +1,1 @@
+"""Entry points: the `x402-harness` CLI, the Stack that starts everything, the pytest plugin."""

@@ -1,0 +1,122 @@
+"""`x402-harness facilitator`: the facilitator alone, on the ledger, Anvil, or a node's RPC URL."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import threading
+
+import httpx
+from facilitator_sim.chains.factory import OpenedChain, open_chain
+
+from facilitator_sim.app import create_app
+from facilitator_sim.config import FacilitatorSettings
+from x402_core.models import PaymentRequirementsV2
+from x402_core.payments import pay_v2
+from x402_core.wallets import payer_wallets, test_wallet
+from x402_harness.console import console, usdc, wallets_table
+from x402_harness.servers import ServerThread
+
+SELFTEST_PAY_TO = test_wallet(9).address
+SELFTEST_AMOUNT = 50_000
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "facilitator",
+        help="run the facilitator (/verify, /settle, /supported)",
+        description="Run a facilitator that really verifies signatures and really settles: on the "
+        "embedded ledger (default), on an Anvil chain it starts, or on any node by RPC URL.",
+    )
+    parser.add_argument(
+        "--chain",
+        default=None,
+        help="ledger (default), anvil, or an http(s) RPC URL (loopback unless --allow-remote-rpc)",
+    )
+    parser.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    parser.add_argument(
+        "--allow-remote-rpc",
+        action="store_true",
+        help="let the facilitator sign transactions for a node that is not on loopback",
+    )
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="pay once through /verify and /settle over HTTP, print the outcome, and exit",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
+    """Environment (`X402H_FACILITATOR_*`) first, then the flags given on the command line."""
+    settings = FacilitatorSettings.from_env()
+    changes = {
+        "chain": args.chain,
+        "host": args.host,
+        "port": args.port,
+        "allow_remote_rpc": args.allow_remote_rpc or None,
+    }
+    return dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    with open_chain(settings.chain, allow_remote_rpc=settings.allow_remote_rpc) as opened:
+        app = create_app(opened.chain, settings)
+        with ServerThread(app, settings.host, settings.port) as server:
+            print_summary(server.url, opened)
+            if args.selftest:
+                return selftest(server.url, opened)
+            console.print("Press Ctrl-C to stop.")
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                console.print("stopping")
+    return 0
+
+
+def print_summary(url: str, opened: OpenedChain) -> None:
+    chain = opened.chain
+    console.print(f"[bold]Facilitator[/bold]  {url}  (/verify /settle /supported /health)")
+    console.print(f"chain        {chain.kind}, chain id {chain.chain_id}")
+    if chain.rpc_url:
+        console.print(f"RPC          {chain.rpc_url}")
+    console.print(f"token        USDC at {opened.token}")
+    signer = httpx.get(f"{url}/health", timeout=10).json()["signer"]
+    console.print(f"signer       {signer} (Anvil account 0)")
+    console.print(wallets_table(payer_wallets()))
+
+
+def selftest(url: str, opened: OpenedChain) -> int:
+    """One real payment through the facilitator's HTTP API: verify, settle, balances."""
+    payer = test_wallet(1)
+    token = opened.token
+    requirements = PaymentRequirementsV2(
+        scheme="exact",
+        network=f"eip155:{opened.chain.chain_id}",
+        amount=str(SELFTEST_AMOUNT),
+        asset=token,
+        pay_to=SELFTEST_PAY_TO,
+        max_timeout_seconds=300,
+        extra={"name": "USD Coin", "version": "2"},
+    )
+    payload = pay_v2(requirements, payer.private_key, payer.address)
+    body = {
+        "x402Version": 2,
+        "paymentPayload": payload.wire(),
+        "paymentRequirements": requirements.wire(),
+    }
+    before = opened.chain.balance_of(token, SELFTEST_PAY_TO)
+    with httpx.Client(base_url=url, timeout=60) as http:
+        verified = http.post("/verify", json=body).json()
+        console.print(f"/verify  {verified}")
+        settled = http.post("/settle", json=body).json()
+        console.print(f"/settle  {settled}")
+        replay = http.post("/settle", json=body).json()
+        console.print(f"replay   {replay.get('errorReason')}")
+    gained = opened.chain.balance_of(token, SELFTEST_PAY_TO) - before
+    console.print(f"payee {SELFTEST_PAY_TO} received {usdc(gained)}")
+    ok = verified["isValid"] and settled["success"] and not replay["success"]
+    ok = ok and gained == SELFTEST_AMOUNT
+    console.print("[green]selftest passed[/green]" if ok else "[red]selftest FAILED[/red]")
+    return 0 if ok else 1
