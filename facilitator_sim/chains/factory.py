@@ -1,0 +1,91 @@
+"""Open a chain backend by name (`ledger`, `anvil` or an RPC URL), with its token and funds."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from types import TracebackType
+
+from facilitator_sim.chains.anvil import AnvilProcess
+from facilitator_sim.chains.base import Chain
+from facilitator_sim.chains.evm import EvmChain, check_rpc_url
+from facilitator_sim.chains.ledger import LedgerChain
+from x402_core.networks import BASE, network_by_chain_id
+from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet, payer_wallets
+
+SPECS = ("ledger", "anvil", "http(s)://host:port")
+
+
+class OpenedChain:
+    """A chain opened by `open_chain`, and the Anvil process it started, if any."""
+
+    def __init__(self, chain: Chain, anvil: AnvilProcess | None = None) -> None:
+        self.chain = chain
+        self.anvil = anvil
+        self.token: str = network_by_chain_id(chain.chain_id).usdc.address
+
+    def close(self) -> None:
+        """Close the chain, then stop the Anvil this opened (if any)."""
+        try:
+            self.chain.close()
+        finally:
+            if self.anvil is not None:
+                self.anvil.stop()
+
+    def __enter__(self) -> OpenedChain:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_chain(
+    spec: str = "ledger",
+    *,
+    allow_remote_rpc: bool = False,
+    anvil_bin: str | os.PathLike[str] | None = None,
+    state_path: str | os.PathLike[str] | None = None,
+    fork_url: str | None = None,
+) -> OpenedChain:
+    """Open the backend `spec` names, with USDC in place and the test payers funded."""
+    is_url = spec.startswith(("http://", "https://"))
+    if spec not in ("ledger", "anvil") and not is_url:
+        raise ValueError(f"unknown chain {spec!r}; expected one of: {', '.join(SPECS)}")
+    if spec != "anvil" and (state_path is not None or fork_url is not None):
+        raise ValueError("state_path and fork_url configure a started Anvil: spec must be 'anvil'")
+    with contextlib.ExitStack() as undo:
+        anvil = None
+        if spec == "anvil":
+            if fork_url is not None:
+                # Anvil would fetch from there: the same refusal as for a direct RPC URL.
+                check_rpc_url(fork_url, allow_remote_rpc=allow_remote_rpc)
+            anvil = AnvilProcess.start(
+                binary=anvil_bin, chain_id=BASE.chain_id, state_path=state_path, fork_url=fork_url
+            )
+            undo.callback(anvil.stop)
+        chain: Chain
+        if spec == "ledger":
+            chain = LedgerChain(BASE.chain_id)
+        else:
+            url = anvil.rpc_url if anvil is not None else spec
+            chain = evm = EvmChain(url, allow_remote_rpc=allow_remote_rpc)
+            undo.callback(evm.close)
+            evm.install_token()
+        opened = OpenedChain(chain, anvil)
+        fund_test_wallets(chain)
+        undo.pop_all()
+        return opened
+
+
+def fund_test_wallets(chain: Chain) -> list[TestWallet]:
+    """Give each of Anvil accounts 1–9 exactly STARTING_USDC_ATOMIC of the network's USDC."""
+    usdc = network_by_chain_id(chain.chain_id).usdc.address
+    wallets = payer_wallets()
+    for wallet in wallets:
+        chain.set_balance(usdc, wallet.address, STARTING_USDC_ATOMIC)
+    return wallets
