@@ -6,9 +6,22 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
+from facilitator_sim.chains.base import ChainError
+from facilitator_sim.chains.evm import RemoteRpcRefusedError
+from x402_core.envconfig import SettingsError
 from x402_harness.commands import facilitator
+from x402_harness.console import console
 
 COMMANDS = {"facilitator": facilitator}
+USAGE_ERRORS = (
+    AnvilNotFoundError,
+    AnvilStartError,
+    ChainError,
+    RemoteRpcRefusedError,
+    SettingsError,
+)
+"""Problems a person fixes by changing a flag or installing something: a message, no traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command].run(args)
+    except USAGE_ERRORS as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 
 from x402_core.networks import BASE
 from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def usdc(atomic: int) -> str:
@@ -18,14 +17,11 @@ def usdc(atomic: int) -> str:
     return f"{text} USDC"
 
 
-def wallets_table(wallets: list[TestWallet], title: str = "Funded test wallets") -> Table:
-    table = Table(title=f"{title} (TEST KEYS ONLY: public knowledge, never use them for value)")
-    table.add_column("#", justify="right")
-    table.add_column("address")
-    table.add_column("private key")
-    table.add_column("starts with", justify="right")
+def print_wallets(wallets: list[TestWallet]) -> None:
+    """Each funded test wallet with its full key, so it can be pasted into a client's config."""
+    console.print(
+        f"[bold]Funded test wallets[/bold], {usdc(STARTING_USDC_ATOMIC)} each "
+        "([red]TEST KEYS ONLY[/red]: Anvil's public development keys, never use them for value)"
+    )
     for wallet in wallets:
-        table.add_row(
-            str(wallet.index), wallet.address, wallet.private_key_hex, usdc(STARTING_USDC_ATOMIC)
-        )
-    return table
+        console.print(f"  #{wallet.index}  {wallet.address}  key {wallet.private_key_hex}")

@@ -7,14 +7,14 @@ import dataclasses
 import threading
 
 import httpx
-from facilitator_sim.chains.factory import OpenedChain, open_chain
 
 from facilitator_sim.app import create_app
+from facilitator_sim.chains.factory import OpenedChain, open_chain
 from facilitator_sim.config import FacilitatorSettings
 from x402_core.models import PaymentRequirementsV2
 from x402_core.payments import pay_v2
 from x402_core.wallets import payer_wallets, test_wallet
-from x402_harness.console import console, usdc, wallets_table
+from x402_harness.console import console, print_wallets, usdc
 from x402_harness.servers import ServerThread
 
 SELFTEST_PAY_TO = test_wallet(9).address
@@ -84,7 +84,7 @@ def print_summary(url: str, opened: OpenedChain) -> None:
     console.print(f"token        USDC at {opened.token}")
     signer = httpx.get(f"{url}/health", timeout=10).json()["signer"]
     console.print(f"signer       {signer} (Anvil account 0)")
-    console.print(wallets_table(payer_wallets()))
+    print_wallets(payer_wallets())
 
 
 def selftest(url: str, opened: OpenedChain) -> int:
