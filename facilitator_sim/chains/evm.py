@@ -260,15 +260,16 @@ class EvmChain:
     # ------------------------------------------------------------------ transactions
 
     def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
-        return self._transact(token, _transfer_calldata(auth, signature))
+        return self.transact(token, _transfer_calldata(auth, signature))
 
     def cancel_authorization(
         self, token: str, authorizer: str, nonce: bytes, signature: bytes
     ) -> TransferOutcome:
-        return self._transact(token, _cancel_calldata(authorizer, nonce, signature))
+        return self.transact(token, _cancel_calldata(authorizer, nonce, signature))
 
-    def _transact(self, to: str, data: bytes) -> TransferOutcome:
-        """Send a transaction to `to` and wait for its receipt (outside the lock)."""
+    def transact(self, to: str, data: bytes = b"") -> TransferOutcome:
+        """Send a transaction from the signer to `to` and wait for its receipt (outside the lock);
+        with no data it is a plain transfer, the baseline settlements are measured against."""
         to = to_checksum_address(to)
         tx_hash, nonce = self._send(to, data)
         try:
