@@ -7,7 +7,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: demo test lint bench clean
 
 demo: $(VENV)/.installed
-	$(BIN)/x402-harness facilitator --selftest
+	$(BIN)/x402-harness demo
 
 test: $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/ruff check .

@@ -10,10 +10,10 @@ from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
 from x402_core.envconfig import SettingsError
-from x402_harness.commands import facilitator
+from x402_harness.commands import demo, facilitator
 from x402_harness.console import console
 
-COMMANDS = {"facilitator": facilitator}
+COMMANDS = {"demo": demo, "facilitator": facilitator}
 USAGE_ERRORS = (
     AnvilNotFoundError,
     AnvilStartError,

@@ -1,0 +1,142 @@
+"""The admin API under `/__mock__/`: scenarios, the test clock, jobs, the journal, reset.
+
+It is served with the mock on the same loopback address; it is how tests and the conformance
+runner steer the server without asking a client under test to send special headers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mock_server.clock import ClockError
+from mock_server.responses import base_url, error, job_view
+from mock_server.scenarios import SCENARIOS, UnknownScenarioError
+from mock_server.state import ServerState
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object")
+    return data
+
+
+def _state(request: Request) -> ServerState:
+    return request.app.state.mock
+
+
+async def health(request: Request) -> Response:
+    """`GET /__mock__/health`: alive; the scenario, clock and counts."""
+    state = _state(request)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "default_scenario": state.scenarios.default.name,
+            "queued_scenarios": state.scenarios.queued(),
+            "clock": "test" if state.clock.is_test else "real",
+            "now": state.clock.now(),
+            "jobs": len(state.store.jobs()),
+            "settlements": len(state.store.payments()),
+        }
+    )
+
+
+async def scenarios(request: Request) -> Response:
+    """`GET /__mock__/scenarios`: every scenario with one line on what it does."""
+    state = _state(request)
+    return JSONResponse(
+        {
+            "default": state.scenarios.default.name,
+            "queued": state.scenarios.queued(),
+            "scenarios": {name: s.description for name, s in SCENARIOS.items()},
+        }
+    )
+
+
+async def set_scenario(request: Request) -> Response:
+    """`POST /__mock__/scenario {"name": ...}`: the default scenario for new jobs."""
+    try:
+        name = (await _json_object(request)).get("name")
+        if not isinstance(name, str):
+            raise ValueError('expected {"name": "<scenario>"}')
+        _state(request).scenarios.set_default(name)
+    except (ValueError, UnknownScenarioError) as exc:
+        return error(400, "invalid_request", str(exc))
+    return await scenarios(request)
+
+
+async def queue_scenarios(request: Request) -> Response:
+    """`POST /__mock__/scenario/queue {"names": [...]}`: scenarios of the next paid jobs."""
+    try:
+        names = (await _json_object(request)).get("names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError('expected {"names": ["<scenario>", ...]}')
+        _state(request).scenarios.enqueue(names)
+    except (ValueError, UnknownScenarioError) as exc:
+        return error(400, "invalid_request", str(exc))
+    return await scenarios(request)
+
+
+async def advance_clock(request: Request) -> Response:
+    """`POST /__mock__/clock/advance {"seconds": N}`: move the test clock forward."""
+    try:
+        seconds = (await _json_object(request)).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValueError('expected {"seconds": <number>}')
+        now = _state(request).clock.advance(float(seconds))
+    except ClockError as exc:
+        return error(409, "real_clock", str(exc))
+    except ValueError as exc:
+        return error(400, "invalid_request", str(exc))
+    return JSONResponse({"now": now})
+
+
+async def jobs(request: Request) -> Response:
+    """`GET /__mock__/jobs`: every job with its current status and scenario."""
+    state = _state(request)
+    now, base = state.clock.now(), base_url(request, state)
+    return JSONResponse(
+        {
+            "jobs": [
+                {**job_view(job, now, base), "scenario": job.scenario, "payer": job.payer}
+                for job in state.store.jobs()
+            ],
+            "settlements": [dataclasses.asdict(p) for p in state.store.payments()],
+        }
+    )
+
+
+async def journal(request: Request) -> Response:
+    """`GET /__mock__/journal?since=N`: recorded requests and answers after sequence number N."""
+    since = request.query_params.get("since", "0")
+    if not since.isdigit():
+        return error(400, "invalid_request", f"since is {since!r}; expected a whole number")
+    entries = _state(request).journal.entries(int(since))
+    return JSONResponse({"entries": [dataclasses.asdict(e) for e in entries]})
+
+
+async def reset(request: Request) -> Response:
+    """`POST /__mock__/reset`: forget jobs, payments, journal and queued scenarios."""
+    _state(request).reset()
+    return JSONResponse({"status": "reset"})
+
+
+ADMIN_ROUTES = [
+    Route("/health", health, methods=["GET"]),
+    Route("/scenarios", scenarios, methods=["GET"]),
+    Route("/scenario", set_scenario, methods=["POST"]),
+    Route("/scenario/queue", queue_scenarios, methods=["POST"]),
+    Route("/clock/advance", advance_clock, methods=["POST"]),
+    Route("/jobs", jobs, methods=["GET"]),
+    Route("/journal", journal, methods=["GET"]),
+    Route("/reset", reset, methods=["POST"]),
+]

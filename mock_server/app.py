@@ -1,0 +1,54 @@
+"""The mock xGen server: its routes, wired to one ServerState."""
+
+from __future__ import annotations
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from mock_server.admin import ADMIN_ROUTES
+from mock_server.config import ServerSettings
+from mock_server.openapi import openapi_document
+from mock_server.purchase import generate
+from mock_server.recording import JournalMiddleware
+from mock_server.state import build_state
+from mock_server.status import job_image, job_status
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    facilitator_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """The mock; `facilitator_transport` lets tests reach a facilitator app in-process."""
+    settings = settings or ServerSettings()
+    state = build_state(settings, facilitator_transport)
+    document = openapi_document(state.listing)
+
+    async def openapi(request: Request) -> Response:
+        """`GET /openapi.json`."""
+        return JSONResponse(document)
+
+    async def health(request: Request) -> Response:
+        """`GET /health`."""
+        return JSONResponse({"status": "ok"})
+
+    path = state.listing.path
+    app = Starlette(
+        routes=[
+            Route(path, generate, methods=["POST"]),
+            Route(path + "/{job_id}", job_status, methods=["GET"]),
+            Route("/v1/images/{job_id}/{index:int}.png", job_image, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+            Mount("/__mock__", routes=ADMIN_ROUTES),
+        ],
+        middleware=[
+            Middleware(JournalMiddleware, journal=state.journal, versions=settings.versions)
+        ],
+    )
+    app.state.mock = state
+    return app

@@ -1,0 +1,46 @@
+"""The mock server's settings: one typed object, from CLI flags or `X402H_SERVER_*`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mock_server.listing import DEFAULT_LISTING
+from x402_core.envconfig import from_env
+
+ENV_PREFIX = "X402H_SERVER_"
+VERSIONS = frozenset({"v1", "v2"})
+
+
+class ServerSettingsError(ValueError):
+    """Settings that contradict each other or name unknown things."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    facilitator_url: str = "http://127.0.0.1:4021"
+    public_url: str = ""
+    """Base URL used in `resource` and image URLs; empty: taken from each request."""
+    listing_path: Path = DEFAULT_LISTING
+    versions: frozenset[str] = field(default=VERSIONS)
+    """Which 402 forms to answer with: v1 (body), v2 (PAYMENT-REQUIRED header), or both."""
+    store: str = "memory"
+    """`memory` or `sqlite:PATH`."""
+    default_scenario: str = "happy"
+    clock: str = "real"
+    """`real`, or `test` (moved only by `POST /__mock__/clock/advance`)."""
+    journal_path: Path | None = None
+    max_prompt_chars: int = 4000
+    max_body_bytes: int = 64 * 1024
+    facilitator_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not self.versions or not self.versions <= VERSIONS:
+            raise ServerSettingsError(
+                f"versions is {sorted(self.versions)}; expected a non-empty subset of v1, v2"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
+        return from_env(cls, ENV_PREFIX, environ)

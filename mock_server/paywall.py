@@ -1,0 +1,148 @@
+"""The x402 side of the endpoint: the 402 offer in both versions, reading the payment header,
+and the bodies sent to the facilitator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from mock_server.listing import Listing
+from x402_core.headers import (
+    PAYMENT_REQUIRED,
+    PAYMENT_RESPONSE,
+    PAYMENT_SIGNATURE,
+    X_PAYMENT,
+    X_PAYMENT_RESPONSE,
+    HeaderError,
+    decode_header,
+    encode_header,
+    encode_json_header,
+)
+from x402_core.models import (
+    PaymentPayloadV1,
+    PaymentPayloadV2,
+    PaymentRequiredV1,
+    PaymentRequiredV2,
+    PaymentRequirementsV1,
+    PaymentRequirementsV2,
+    ResourceInfo,
+)
+from x402_core.reasons import Reason
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A decoded payment header: its version, the payload, and the header it came in."""
+
+    version: int
+    payload: PaymentPayloadV1 | PaymentPayloadV2
+
+    @property
+    def payer(self) -> str:
+        return self.payload.payload.authorization.from_
+
+    @property
+    def key(self) -> str:
+        """What identifies one authorization: (payer, nonce)."""
+        auth = self.payload.payload.authorization
+        return f"{auth.from_.lower()}:{auth.nonce.lower()}"
+
+    @property
+    def response_header(self) -> str:
+        return X_PAYMENT_RESPONSE if self.version == 1 else PAYMENT_RESPONSE
+
+
+def requirements_v2(listing: Listing) -> PaymentRequirementsV2:
+    return PaymentRequirementsV2(
+        scheme="exact",
+        network=listing.network.caip2,
+        amount=str(listing.amount),
+        asset=listing.asset,
+        pay_to=listing.pay_to,
+        max_timeout_seconds=listing.max_timeout_seconds,
+        extra=listing.extra,
+    )
+
+
+def requirements_v1(listing: Listing, resource_url: str) -> PaymentRequirementsV1:
+    return PaymentRequirementsV1(
+        scheme="exact",
+        network=listing.network.name,
+        max_amount_required=str(listing.amount),
+        resource=resource_url,
+        description=listing.description,
+        mime_type="application/json",
+        output_schema={
+            "input": {"type": "http", "method": listing.method, "bodyFields": listing.body_fields},
+            "output": listing.output_schema,
+        },
+        pay_to=listing.pay_to,
+        max_timeout_seconds=listing.max_timeout_seconds,
+        asset=listing.asset,
+        extra=listing.extra,
+    )
+
+
+def offer(
+    listing: Listing, resource_url: str, versions: frozenset[str], error: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """(headers, JSON body) of a 402: v2 in `PAYMENT-REQUIRED`, v1 in the body."""
+    headers: dict[str, str] = {}
+    v2 = PaymentRequiredV2(
+        x402_version=2,
+        error=error,
+        resource=ResourceInfo(
+            url=resource_url, description=listing.description, mime_type="application/json"
+        ),
+        accepts=[requirements_v2(listing)],
+    )
+    if "v2" in versions:
+        headers[PAYMENT_REQUIRED] = encode_header(v2)
+    if "v1" in versions:
+        body = PaymentRequiredV1(
+            x402_version=1, error=error, accepts=[requirements_v1(listing, resource_url)]
+        ).wire()
+    else:
+        body = v2.wire()
+    return headers, body
+
+
+def read_payment(headers: Any, versions: frozenset[str]) -> Payment | None:
+    """The payment a request carries (None: none); HeaderError when it cannot be read."""
+    v2_value = headers.get(PAYMENT_SIGNATURE)
+    v1_value = headers.get(X_PAYMENT)
+    if v2_value is not None and v1_value is not None:
+        raise HeaderError(
+            Reason.INVALID_PAYLOAD, f"send {PAYMENT_SIGNATURE} (v2) or {X_PAYMENT} (v1), not both"
+        )
+    if v2_value is not None and "v2" in versions:
+        payload = decode_header(v2_value, PaymentPayloadV2, name=PAYMENT_SIGNATURE)
+        return Payment(2, payload)
+    if v1_value is not None and "v1" in versions:
+        return Payment(1, decode_header(v1_value, PaymentPayloadV1, name=X_PAYMENT))
+    if v2_value is not None or v1_value is not None:
+        raise HeaderError(
+            Reason.INVALID_X402_VERSION,
+            f"this server accepts x402 {', '.join(sorted(versions))} only",
+        )
+    return None
+
+
+def facilitator_body(payment: Payment, listing: Listing, resource_url: str) -> dict[str, Any]:
+    """The `/verify` and `/settle` body: the payment and the requirements of its version."""
+    requirements: BaseModel = (
+        requirements_v1(listing, resource_url) if payment.version == 1 else requirements_v2(listing)
+    )
+    return {
+        "x402Version": payment.version,
+        "paymentPayload": payment.payload.wire(),
+        "paymentRequirements": requirements.model_dump(
+            by_alias=True, exclude_none=True, mode="json"
+        ),
+    }
+
+
+def settlement_header(settlement: dict[str, Any]) -> str:
+    return encode_json_header(settlement)

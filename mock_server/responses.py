@@ -1,0 +1,86 @@
+"""The answers the endpoint gives, built in one place so every path says things the same way."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mock_server.images import image_size
+from mock_server.jobs import Job, Status
+from mock_server.paywall import offer
+from mock_server.state import ServerState
+from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_RESPONSE, X_PAYMENT_RESPONSE
+
+EXPOSED_HEADERS = ", ".join([PAYMENT_REQUIRED, PAYMENT_RESPONSE, X_PAYMENT_RESPONSE, "Location"])
+MAX_RETRY_AFTER = 5
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    """A JSON error: `error` is a machine-readable code, `message` says what was expected."""
+    headers = {"Retry-After": str(extra.pop("retry_after"))} if "retry_after" in extra else None
+    return JSONResponse({"error": code, "message": message, **extra}, status, headers=headers)
+
+
+def base_url(request: Request, state: ServerState) -> str:
+    return (state.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def resource_url(request: Request, state: ServerState) -> str:
+    return base_url(request, state) + state.listing.path
+
+
+def payment_required(
+    request: Request, state: ServerState, reason: str, message: str = "", **headers: str
+) -> JSONResponse:
+    """402 with the offer: v2 in the PAYMENT-REQUIRED header, v1 in the body; `error` = reason."""
+    offer_headers, body = offer(
+        state.listing, resource_url(request, state), state.settings.versions, reason
+    )
+    if message:
+        body["message"] = message
+    return JSONResponse(
+        body,
+        402,
+        headers={**offer_headers, **headers, "Access-Control-Expose-Headers": EXPOSED_HEADERS},
+    )
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def retry_after(job: Job, now: float) -> int | None:
+    """Seconds a client should wait before polling again; None once the job is terminal."""
+    if job.status_at(now) in (Status.COMPLETED, Status.FAILED):
+        return None
+    change = job.seconds_to_next_change(now)
+    return max(1, min(MAX_RETRY_AFTER, math.ceil(change if change is not None else 1)))
+
+
+def job_view(job: Job, now: float, base: str) -> dict[str, Any]:
+    """A job as the status endpoint shows it."""
+    status = job.status_at(now)
+    view: dict[str, Any] = {
+        "id": job.id,
+        "status": status.value,
+        **job.request,
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at(now)),
+    }
+    if status is Status.COMPLETED:
+        width, height = image_size(job.request["resolution"], job.request["aspect_ratio"])
+        view["images"] = [
+            {
+                "url": f"{base}/v1/images/{job.id}/1.png",
+                "width": width,
+                "height": height,
+                "mime_type": "image/png",
+            }
+        ]
+    elif status is Status.FAILED:
+        view["error"] = {"code": job.plan.error_code, "message": job.plan.error_message}
+    return view

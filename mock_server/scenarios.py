@@ -1,0 +1,135 @@
+"""Named behaviours of the mock, chosen per job: by default, by `X-Mock-Scenario`, or queued."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+from mock_server.jobs import Plan, Status
+
+SCENARIO_HEADER = "X-Mock-Scenario"
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    description: str
+    plan: Plan
+    facilitator_down: bool = False
+    settle_fails: bool = False
+    server_error_after_settle: bool = False
+    rate_limited_polling: bool = False
+    status_errors: bool = False
+
+
+_HAPPY = Plan(queue_seconds=1.0, processing_seconds=3.0)
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("happy", "queued 1 s, processing 3 s, then completed", _HAPPY),
+        Scenario("instant", "completed as soon as it is created", Plan(0.0, 0.0)),
+        Scenario("slow", "queued 10 s, processing 30 s, then completed", Plan(10.0, 30.0)),
+        Scenario("stuck", "queued 1 s, then processing forever", Plan(1.0, None)),
+        Scenario(
+            "fail",
+            "processing 2 s, then failed with generation_failed",
+            Plan(1.0, 2.0, Status.FAILED, "generation_failed", "the model could not render this"),
+        ),
+        Scenario(
+            "content_policy",
+            "refused while queued: failed with content_policy_violation",
+            Plan(
+                1.0,
+                0.0,
+                Status.FAILED,
+                "content_policy_violation",
+                "the prompt violates the content policy",
+                fail_while_queued=True,
+            ),
+        ),
+        Scenario(
+            "rate_limited",
+            "status polls faster than Retry-After get 429 with Retry-After",
+            _HAPPY,
+            rate_limited_polling=True,
+        ),
+        Scenario(
+            "status_errors",
+            "every other status poll answers 503 with Retry-After",
+            _HAPPY,
+            status_errors=True,
+        ),
+        Scenario(
+            "facilitator_down",
+            "the facilitator cannot be reached: paid requests get 503, nothing is charged",
+            _HAPPY,
+            facilitator_down=True,
+        ),
+        Scenario(
+            "settle_fails",
+            "verification passes, settlement is refused: 402 with the reason, no job",
+            _HAPPY,
+            settle_fails=True,
+        ),
+        Scenario(
+            "server_error_after_settle",
+            "settles, then answers 500 once; re-sending the payment returns the job",
+            _HAPPY,
+            server_error_after_settle=True,
+        ),
+    )
+}
+
+
+class UnknownScenarioError(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+
+
+def scenario_named(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise UnknownScenarioError(name) from None
+
+
+class ScenarioPicker:
+    """The default scenario and a queue for the next paid jobs; the admin API changes both."""
+
+    def __init__(self, default: str = "happy") -> None:
+        self._initial = scenario_named(default)
+        self.default = self._initial
+        self._queue: deque[Scenario] = deque()
+        self._lock = threading.Lock()
+
+    def set_default(self, name: str) -> None:
+        self.default = scenario_named(name)
+
+    def enqueue(self, names: list[str]) -> None:
+        scenarios = [scenario_named(n) for n in names]  # all or nothing
+        with self._lock:
+            self._queue.extend(scenarios)
+
+    def queued(self) -> list[str]:
+        return [s.name for s in self._queue]
+
+    def peek(self, requested: str | None) -> Scenario:
+        """The scenario a request would get, without taking it off the queue."""
+        if requested is not None:
+            return scenario_named(requested)
+        with self._lock:
+            return self._queue[0] if self._queue else self.default
+
+    def take(self, requested: str | None) -> Scenario:
+        """The scenario for a new paid job: the header's, else the next queued, else the default."""
+        if requested is not None:
+            return scenario_named(requested)
+        with self._lock:
+            return self._queue.popleft() if self._queue else self.default
+
+    def reset(self) -> None:
+        with self._lock:
+            self._queue.clear()
+        self.default = self._initial

@@ -1,0 +1,85 @@
+"""Everything one running mock server holds, built once by the app factory."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import httpx
+
+from mock_server.clock import Clock, make_clock
+from mock_server.config import ServerSettings
+from mock_server.facilitator_client import FacilitatorClient
+from mock_server.images import ImageCache
+from mock_server.journal import Journal
+from mock_server.listing import Listing, load_listing
+from mock_server.scenarios import ScenarioPicker
+from mock_server.stores import Store, open_store
+
+
+@dataclass
+class PollTracker:
+    """Per job: when it was last polled (monotonic) and how often, for rate_limited and
+    status_errors, which judge a client's real pace whatever the job clock says."""
+
+    last: dict[str, float] = field(default_factory=dict)
+    count: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def poll(self, job_id: str) -> tuple[float | None, int]:
+        """(seconds since the previous poll or None, number of this poll)."""
+        now = time.monotonic()
+        previous = self.last.get(job_id)
+        self.last[job_id] = now
+        self.count[job_id] += 1
+        return (None if previous is None else now - previous), self.count[job_id]
+
+    def clear(self) -> None:
+        self.last.clear()
+        self.count.clear()
+
+
+@dataclass
+class ServerState:
+    settings: ServerSettings
+    listing: Listing
+    store: Store
+    clock: Clock
+    journal: Journal
+    scenarios: ScenarioPicker
+    facilitator: FacilitatorClient
+    images: ImageCache = field(default_factory=ImageCache)
+    polls: PollTracker = field(default_factory=PollTracker)
+    payment_locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+    errored_once: set[str] = field(default_factory=set)
+    """Payments already answered with the scenario's deliberate 500."""
+
+    def reset(self) -> None:
+        self.store.clear()
+        self.journal.clear()
+        self.scenarios.reset()
+        self.clock.reset()
+        self.polls.clear()
+        self.images.clear()
+        self.errored_once.clear()
+
+
+def build_state(
+    settings: ServerSettings, facilitator_transport: httpx.AsyncBaseTransport | None = None
+) -> ServerState:
+    return ServerState(
+        settings=settings,
+        listing=load_listing(settings.listing_path),
+        store=open_store(settings.store),
+        clock=make_clock(settings.clock),
+        journal=Journal(path=settings.journal_path),
+        scenarios=ScenarioPicker(settings.default_scenario),
+        facilitator=FacilitatorClient(
+            settings.facilitator_url,
+            timeout=settings.facilitator_timeout,
+            transport=facilitator_transport,
+        ),
+    )

@@ -1,0 +1,62 @@
+"""`GET /v1/images/generate/{id}` (free polling) and `GET /v1/images/{id}/{n}.png`."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mock_server.images import render_png
+from mock_server.jobs import Status
+from mock_server.responses import base_url, error, job_view, retry_after
+from mock_server.scenarios import SCENARIOS
+from mock_server.state import ServerState
+
+RATE_LIMIT_SECONDS = 1.0
+"""rate_limited: polls closer together than this (real time) get 429."""
+
+
+async def job_status(request: Request) -> Response:
+    """`GET /v1/images/generate/{id}`: the job, with Retry-After while it is not finished."""
+    state: ServerState = request.app.state.mock
+    job_id = request.path_params["job_id"]
+    job = state.store.get_job(job_id)
+    if job is None:
+        return error(404, "not_found", f"no job {job_id!r}; ids come from a paid POST")
+    since, count = state.polls.poll(job_id)
+    scenario = SCENARIOS.get(job.scenario)
+    now = state.clock.now()
+    wait = retry_after(job, now)
+    polled_too_fast = since is not None and since < RATE_LIMIT_SECONDS
+    if (
+        scenario is not None
+        and scenario.rate_limited_polling
+        and wait is not None
+        and polled_too_fast
+    ):
+        return error(429, "rate_limited", "polled too fast; wait for Retry-After", retry_after=1)
+    if scenario is not None and scenario.status_errors and count % 2 == 0:
+        return error(
+            503,
+            "unavailable",
+            "status is briefly unavailable (scenario status_errors)",
+            retry_after=1,
+        )
+    headers = {"Retry-After": str(wait)} if wait is not None else None
+    return JSONResponse(job_view(job, now, base_url(request, state)), headers=headers)
+
+
+async def job_image(request: Request) -> Response:
+    """`GET /v1/images/{id}/{n}.png`: the rendered PNG of a completed job."""
+    state: ServerState = request.app.state.mock
+    job_id, index = request.path_params["job_id"], request.path_params["index"]
+    job = state.store.get_job(job_id)
+    if job is None or index != 1 or job.status_at(state.clock.now()) is not Status.COMPLETED:
+        return error(404, "not_found", f"no image {index} of a completed job {job_id!r}")
+    wanted = job.request
+    png = state.images.get(
+        (job_id, index),
+        lambda: render_png(
+            wanted["prompt"], wanted["model"], wanted["resolution"], wanted["aspect_ratio"], index
+        ),
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
