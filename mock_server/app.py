@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -36,8 +39,17 @@ def create_app(
         """`GET /health`."""
         return JSONResponse({"status": "ok"})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await state.facilitator.aclose()
+            state.store.close()
+
     path = state.listing.path
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route(path, generate, methods=["POST"]),
             Route(path + "/{job_id}", job_status, methods=["GET"]),

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
 from x402_core.envconfig import SettingsError
-from x402_harness.commands import demo, facilitator
+from x402_harness.commands import demo, facilitator, server, up
 from x402_harness.console import console
 
-COMMANDS = {"demo": demo, "facilitator": facilitator}
+COMMANDS = {
+    "up": up,
+    "demo": demo,
+    "facilitator": facilitator,
+    "server": server,
+}
 USAGE_ERRORS = (
     AnvilNotFoundError,
     AnvilStartError,
@@ -37,8 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (docker stop, kill) cleans up like Ctrl-C: Anvil and servers are stopped.
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return COMMANDS[args.command].run(args)
     except USAGE_ERRORS as exc:

@@ -19,7 +19,7 @@ class ServerThread:
 
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
         config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+            app, host=host, port=port, log_level="warning", access_log=False, lifespan="auto"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -75,3 +75,12 @@ class ServerThread:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def wait_for_interrupt() -> None:
+    """Block until Ctrl-C (or SIGTERM, turned into the same by the CLI)."""
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping", flush=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import threading
 
 import httpx
 
@@ -15,7 +14,7 @@ from x402_core.models import PaymentRequirementsV2
 from x402_core.payments import pay_v2
 from x402_core.wallets import payer_wallets, test_wallet
 from x402_harness.console import console, print_wallets, usdc
-from x402_harness.servers import ServerThread
+from x402_harness.servers import ServerThread, wait_for_interrupt
 
 SELFTEST_PAY_TO = test_wallet(9).address
 SELFTEST_AMOUNT = 50_000
@@ -67,11 +66,7 @@ def run(args: argparse.Namespace) -> int:
             print_summary(server.url, opened)
             if args.selftest:
                 return selftest(server.url, opened)
-            console.print("Press Ctrl-C to stop.")
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                console.print("stopping")
+            wait_for_interrupt()
     return 0
 
 

@@ -1,0 +1,45 @@
+"""Flags shared by the commands that start a mock server, and how they become settings.
+
+Settings are read from `X402H_SERVER_*` first; a flag given on the command line wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from mock_server.config import ServerSettings
+from mock_server.scenarios import SCENARIOS
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("mock server")
+    group.add_argument("--scenario", choices=sorted(SCENARIOS), help="default scenario (happy)")
+    group.add_argument("--store", help="memory (default) or sqlite:PATH (jobs survive restarts)")
+    group.add_argument(
+        "--versions", help="x402 versions offered in a 402: v1,v2 (default), v1 or v2"
+    )
+    group.add_argument("--clock", choices=["real", "test"], help="job clock (default real)")
+    group.add_argument(
+        "--journal", type=Path, help="also append the journal to this JSON-lines file"
+    )
+    group.add_argument("--public-url", help="base URL clients see, if not the bound address")
+    group.add_argument("--listing", type=Path, help="another endpoint's listing file")
+
+
+def server_settings_from(args: argparse.Namespace, **fixed: object) -> ServerSettings:
+    settings = ServerSettings.from_env()
+    given = {
+        "default_scenario": args.scenario,
+        "store": args.store,
+        "versions": frozenset(v.strip() for v in args.versions.split(","))
+        if args.versions
+        else None,
+        "clock": args.clock,
+        "journal_path": args.journal,
+        "public_url": args.public_url,
+        "listing_path": args.listing,
+        **fixed,
+    }
+    return dataclasses.replace(settings, **{k: v for k, v in given.items() if v is not None})

@@ -1,0 +1,65 @@
+"""`x402-harness up`: chain, facilitator and mock server together, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+
+from facilitator_sim.config import FacilitatorSettings
+from x402_core.wallets import payer_wallets
+from x402_harness.commands.options import add_server_arguments, server_settings_from
+from x402_harness.console import console, print_wallets, usdc
+from x402_harness.servers import wait_for_interrupt
+from x402_harness.stack import Stack, StackConfig
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "up",
+        help="run the whole stack until Ctrl-C",
+        description="Start the chain (embedded ledger by default, or Anvil, or a node's RPC URL), "
+        "the facilitator and the mock xGen server on loopback, print where everything is and "
+        "which test wallets can pay, and keep running until Ctrl-C.",
+    )
+    parser.add_argument("--chain", default="ledger", help="ledger (default), anvil, or an RPC URL")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="mock server port (default: free)")
+    parser.add_argument("--facilitator-port", type=int, default=0, help="(default: free)")
+    parser.add_argument(
+        "--state", help="Anvil state file: balances and used nonces survive a restart"
+    )
+    parser.add_argument("--allow-remote-rpc", action="store_true", help="sign for a remote node")
+    add_server_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = StackConfig(
+        chain=args.chain,
+        host=args.host,
+        server_port=args.port,
+        facilitator_port=args.facilitator_port,
+        allow_remote_rpc=args.allow_remote_rpc,
+        anvil_state_path=args.state,
+        server=server_settings_from(args),
+        facilitator=FacilitatorSettings.from_env(),
+    )
+    with Stack(config) as stack:
+        print_summary(stack)
+        wait_for_interrupt()
+    return 0
+
+
+def print_summary(stack: Stack) -> None:
+    chain, listing = stack.chain, stack.server_state.listing
+    console.print(f"[bold]xGen mock[/bold]    POST {stack.endpoint_url}")
+    console.print(
+        f"             {usdc(listing.amount)} on {listing.network.name} "
+        f"({listing.network.caip2}), x402 v1 and v2"
+    )
+    console.print(f"status       GET  {stack.endpoint_url}/{{id}}")
+    console.print(f"admin        {stack.admin_url}/  (scenarios, clock, jobs, journal, reset)")
+    console.print(f"facilitator  {stack.facilitator_url}  (/verify /settle /supported)")
+    rpc = f", RPC {chain.rpc_url}" if chain.rpc_url else " (embedded, no RPC)"
+    console.print(f"chain        {chain.kind}, chain id {chain.chain_id}{rpc}")
+    console.print(f"token        USDC at {stack.token}")
+    console.print(f"payTo        {stack.pay_to}")
+    print_wallets(payer_wallets())
