@@ -58,3 +58,20 @@ def _convert(raw: str, hint: Any, name: str) -> Any:
     if hint is str:
         return raw
     raise SettingsError(f"{name}: settings of type {hint!r} cannot be read from the environment")
+
+
+def to_env(settings: object, prefix: str) -> dict[str, str]:
+    """The `{prefix}{FIELD}` variables that `from_env` reads back into an equal dataclass."""
+    env = {}
+    for field in dataclasses.fields(settings):  # type: ignore[arg-type]
+        value = getattr(settings, field.name)
+        if value is None:
+            text = ""
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, frozenset | tuple):
+            text = ",".join(sorted(value))
+        else:
+            text = str(value)
+        env[f"{prefix}{field.name.upper()}"] = text
+    return env

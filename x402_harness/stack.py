@@ -1,13 +1,18 @@
 """The whole harness started together: chain, facilitator and mock server, on loopback.
 
-with Stack() as stack:            # ledger, in-process, free ports
-    httpx.post(stack.endpoint_url, json={...})
+    with Stack() as stack:            # ledger, in-process, free ports
+        httpx.post(stack.endpoint_url, json={...})
+
+In `processes` mode the facilitator and the server run as `x402-harness` child processes (as in
+docker-compose); the chain handle stays in this process unless it is the embedded ledger, which
+then lives inside the facilitator process.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import TracebackType
 
 from starlette.applications import Starlette
@@ -15,14 +20,23 @@ from starlette.applications import Starlette
 from facilitator_sim.app import create_app as create_facilitator_app
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.chains.factory import OpenedChain, open_chain
+from facilitator_sim.config import ENV_PREFIX as FACILITATOR_ENV
 from facilitator_sim.config import FacilitatorSettings
 from mock_server.app import create_app as create_server_app
+from mock_server.config import ENV_PREFIX as SERVER_ENV
 from mock_server.config import ServerSettings
+from mock_server.listing import Listing, load_listing
 from mock_server.state import ServerState
+from x402_core.envconfig import to_env
+from x402_harness.processes import ServiceProcess, free_port
 from x402_harness.servers import ServerThread
 
-ENDPOINT_PATH = "/v1/images/generate"
 ADMIN_PATH = "/__mock__"
+MODES = ("threads", "processes")
+
+
+class StackError(RuntimeError):
+    """The stack was asked for something its configuration does not provide."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,8 @@ class StackConfig:
 
     chain: str = "ledger"
     """`ledger`, `anvil`, or the URL of a JSON-RPC node."""
+    mode: str = "threads"
+    """`threads` (uvicorn in this process) or `processes` (child processes)."""
     host: str = "127.0.0.1"
     facilitator_port: int = 0
     server_port: int = 0
@@ -41,6 +57,10 @@ class StackConfig:
     """Mock server settings; its facilitator_url is filled in by the stack."""
     facilitator: FacilitatorSettings = field(default_factory=FacilitatorSettings)
 
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise StackError(f"mode is {self.mode!r}; expected one of {', '.join(MODES)}")
+
 
 class Stack:
     """Starts what its config names and stops all of it on exit, also when start-up fails."""
@@ -48,7 +68,8 @@ class Stack:
     def __init__(self, config: StackConfig | None = None) -> None:
         self.config = config or StackConfig()
         self._opened: OpenedChain | None = None
-        self._servers: list[ServerThread] = []
+        self._threads: list[ServerThread] = []
+        self._processes: list[ServiceProcess] = []
         self._server_state: ServerState | None = None
         self.facilitator_url = ""
         self.server_url = ""
@@ -56,18 +77,27 @@ class Stack:
     @property
     def chain(self) -> Chain:
         if self._opened is None:
-            raise RuntimeError("the stack is not started")
+            raise StackError(
+                "no chain handle here: the stack is not started, or it runs the embedded ledger "
+                "inside a facilitator process (use mode 'threads' or chain 'anvil')"
+            )
         return self._opened.chain
 
     @property
     def token(self) -> str:
-        if self._opened is None:
-            raise RuntimeError("the stack is not started")
-        return self._opened.token
+        return self.listing.asset
+
+    @cached_property
+    def listing(self) -> Listing:
+        return load_listing(self.config.server.listing_path)
+
+    @property
+    def pay_to(self) -> str:
+        return self.listing.pay_to
 
     @property
     def endpoint_url(self) -> str:
-        return self.server_url + ENDPOINT_PATH
+        return self.server_url + self.listing.path
 
     @property
     def admin_url(self) -> str:
@@ -75,43 +105,79 @@ class Stack:
 
     @property
     def server_state(self) -> ServerState:
-        """The mock's state (store, journal, clock), for in-process inspection."""
+        """The mock's state (store, journal, clock), in `threads` mode."""
         if self._server_state is None:
-            raise RuntimeError("the stack is not started")
+            raise StackError("the mock's state is only reachable in-process, in mode 'threads'")
         return self._server_state
 
-    @property
-    def pay_to(self) -> str:
-        return self.server_state.listing.pay_to
-
     def start(self) -> Stack:
-        config = self.config
         try:
-            self._opened = open_chain(
-                config.chain,
-                allow_remote_rpc=config.allow_remote_rpc,
-                state_path=config.anvil_state_path,
-            )
-            facilitator_app = create_facilitator_app(self._opened.chain, config.facilitator)
-            facilitator = self._serve(facilitator_app, config.facilitator_port)
-            self.facilitator_url = facilitator.url
-            server_settings = dataclasses.replace(config.server, facilitator_url=facilitator.url)
-            server_app = create_server_app(server_settings)
-            self._server_state = server_app.state.mock
-            self.server_url = self._serve(server_app, config.server_port).url
+            if self.config.mode == "threads":
+                self._start_threads()
+            else:
+                self._start_processes()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def _open_chain(self) -> OpenedChain:
+        config = self.config
+        self._opened = open_chain(
+            config.chain,
+            allow_remote_rpc=config.allow_remote_rpc,
+            state_path=config.anvil_state_path,
+        )
+        return self._opened
+
+    def _start_threads(self) -> None:
+        config = self.config
+        opened = self._open_chain()
+        facilitator_app = create_facilitator_app(opened.chain, config.facilitator)
+        self.facilitator_url = self._serve(facilitator_app, config.facilitator_port).url
+        server_settings = dataclasses.replace(config.server, facilitator_url=self.facilitator_url)
+        server_app = create_server_app(server_settings)
+        self._server_state = server_app.state.mock
+        self.server_url = self._serve(server_app, config.server_port).url
+
+    def _start_processes(self) -> None:
+        config = self.config
+        chain_spec = config.chain
+        if chain_spec != "ledger":
+            chain_spec = self._open_chain().chain.rpc_url or chain_spec
+        host = config.host
+        facilitator_port = config.facilitator_port or free_port(host)
+        self.facilitator_url = f"http://{host}:{facilitator_port}"
+        facilitator_settings = dataclasses.replace(
+            config.facilitator,
+            chain=chain_spec,
+            host=host,
+            port=facilitator_port,
+            allow_remote_rpc=config.allow_remote_rpc,
+        )
+        self._spawn(
+            ["facilitator"], to_env(facilitator_settings, FACILITATOR_ENV), self.facilitator_url
+        )
+        server_port = config.server_port or free_port(host)
+        self.server_url = f"http://{host}:{server_port}"
+        server_settings = dataclasses.replace(config.server, facilitator_url=self.facilitator_url)
+        server_args = ["server", "--host", host, "--port", str(server_port)]
+        self._spawn(server_args, to_env(server_settings, SERVER_ENV), self.server_url)
+
+    def _spawn(self, cli_args: list[str], env: dict[str, str], url: str) -> None:
+        process = ServiceProcess(cli_args[0], cli_args, env)
+        self._processes.append(process)
+        process.start(f"{url}/health")
+
     def stop(self) -> None:
         errors: list[BaseException] = []
-        for server in reversed(self._servers):
+        for stoppable in [*reversed(self._threads), *reversed(self._processes)]:
             try:
-                server.stop()
+                stoppable.stop()
             except Exception as exc:  # stop everything, then report
                 errors.append(exc)
-        self._servers.clear()
+        self._threads.clear()
+        self._processes.clear()
         if self._opened is not None:
             self._opened.close()
             self._opened = None
@@ -120,7 +186,7 @@ class Stack:
 
     def _serve(self, app: Starlette, port: int) -> ServerThread:
         server = ServerThread(app, self.config.host, port)
-        self._servers.append(server)
+        self._threads.append(server)
         return server.start()
 
     def __enter__(self) -> Stack:

@@ -83,9 +83,14 @@ def open_chain(
 
 
 def fund_test_wallets(chain: Chain) -> list[TestWallet]:
-    """Give each of Anvil accounts 1–9 exactly STARTING_USDC_ATOMIC of the network's USDC."""
+    """Give each of Anvil accounts 1–9 that holds no USDC yet STARTING_USDC_ATOMIC of it.
+
+    Wallets that hold some are left alone: reconnecting to a running node, or restarting Anvil
+    from its state file, keeps the balances the payments left.
+    """
     usdc = network_by_chain_id(chain.chain_id).usdc.address
     wallets = payer_wallets()
     for wallet in wallets:
-        chain.set_balance(usdc, wallet.address, STARTING_USDC_ATOMIC)
+        if chain.balance_of(usdc, wallet.address) == 0:
+            chain.set_balance(usdc, wallet.address, STARTING_USDC_ATOMIC)
     return wallets

@@ -279,10 +279,13 @@ def test_open_chain_stops_anvil_when_set_up_fails(monkeypatch: pytest.MonkeyPatc
         EvmChain(started[0].rpc_url, request_timeout=2)
 
 
-def test_fund_test_wallets_sets_exact_balances(evm_chain: EvmChain) -> None:
-    evm_chain.set_balance(USDC, PAYER.address, 7)
+def test_fund_test_wallets_funds_empty_wallets_and_keeps_others(evm_chain: EvmChain) -> None:
+    other = test_wallet(2)
+    evm_chain.set_balance(USDC, PAYER.address, 0)
+    evm_chain.set_balance(USDC, other.address, 7)
 
     wallets = fund_test_wallets(evm_chain)
 
     assert [w.index for w in wallets] == list(range(1, 10))
     assert evm_chain.balance_of(USDC, PAYER.address) == STARTING_USDC_ATOMIC
+    assert evm_chain.balance_of(USDC, other.address) == 7

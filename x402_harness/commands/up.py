@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_summary(stack: Stack) -> None:
-    chain, listing = stack.chain, stack.server_state.listing
+    chain, listing = stack.chain, stack.listing
     console.print(f"[bold]xGen mock[/bold]    POST {stack.endpoint_url}")
     console.print(
         f"             {usdc(listing.amount)} on {listing.network.name} "
