@@ -5,9 +5,7 @@ COPY pyproject.toml README.md ./
 COPY x402_core x402_core
 COPY facilitator_sim facilitator_sim
 COPY mock_server mock_server
-COPY conformance conformance
-COPY loadtests loadtests
 COPY x402_harness x402_harness
-RUN pip install --no-cache-dir '.[load]'
+RUN pip install --no-cache-dir .
 ENTRYPOINT ["x402-harness"]
 CMD ["up", "--host", "0.0.0.0"]

@@ -43,6 +43,9 @@ class Plan:
             raise ValueError(f"a plan's outcome is completed or failed, not {self.outcome}")
         if self.queue_seconds < 0 or (self.processing_seconds or 0) < 0:
             raise ValueError("plan durations cannot be negative")
+        if self.queue_seconds > 0 and self.processing_seconds == 0 and not self.fail_while_queued:
+            # pending -> completed would skip processing, an edge no client may ever observe
+            raise ValueError("a queued job needs processing time before its outcome")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,11 @@ from mock_server.paywall import offer
 from mock_server.state import ServerState
 from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_RESPONSE, X_PAYMENT_RESPONSE
 
-EXPOSED_HEADERS = ", ".join([PAYMENT_REQUIRED, PAYMENT_RESPONSE, X_PAYMENT_RESPONSE, "Location"])
+MESSAGE_HEADER = "X-Payment-Message"
+"""Says in words why a 402 was given; the bodies keep the spec's shapes, `error` the reason."""
+EXPOSED_HEADERS = ", ".join(
+    [PAYMENT_REQUIRED, PAYMENT_RESPONSE, X_PAYMENT_RESPONSE, MESSAGE_HEADER, "Location"]
+)
 MAX_RETRY_AFTER = 5
 
 
@@ -41,7 +45,7 @@ def payment_required(
         state.listing, resource_url(request, state), state.settings.versions, reason
     )
     if message:
-        body["message"] = message
+        headers[MESSAGE_HEADER] = message.encode("ascii", "replace").decode()[:500]
     return JSONResponse(
         body,
         402,
