@@ -35,20 +35,27 @@ class JournalMiddleware:
                 request_body.extend(message.get("body", b""))
             return message
 
+        recorded = False
+
         async def recording_send(message: Message) -> None:
+            nonlocal recorded
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
                 answer["headers"] = dict(Headers(raw=message.get("headers", [])))
-            elif message["type"] == "http.response.body" and answer["headers"].get(
-                "content-type", ""
-            ).startswith("application/json"):
-                answer["body"].extend(message.get("body", b""))
+            elif message["type"] == "http.response.body":
+                if answer["headers"].get("content-type", "").startswith("application/json"):
+                    answer["body"].extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Recorded before the last byte leaves: whoever got the answer finds it.
+                    recorded = True
+                    self._record(scope, bytes(request_body), answer, started)
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            self._record(scope, bytes(request_body), answer, started)
+            if not recorded:
+                self._record(scope, bytes(request_body), answer, started)
 
     def _record(self, scope: Scope, body: bytes, answer: dict[str, Any], started: float) -> None:
         headers = Headers(scope=scope)

@@ -19,8 +19,8 @@ def plans(draw: st.DrawFn) -> Plan:
     """Any plan the Plan constructor accepts."""
     queue, fail_while_queued = draw(durations), draw(st.booleans())
     processing = draw(st.none() | durations)
-    if queue > 0 and processing == 0 and not fail_while_queued:
-        processing = draw(st.floats(min_value=0.001, max_value=100))
+    if processing is not None and not fail_while_queued and (queue > 0 or processing > 0):
+        processing = max(processing, 0.001)
     outcome = draw(st.sampled_from([Status.COMPLETED, Status.FAILED]))
     return Plan(queue, processing, outcome, fail_while_queued=fail_while_queued)
 
@@ -39,17 +39,36 @@ def observed(plan: Plan, ages: list[float]) -> list[Status]:
     return seen
 
 
-@given(plans(), poll_ages)
-def test_observed_statuses_follow_allowed_edges(plan: Plan, ages: list[float]) -> None:
-    seen = observed(plan, ages)
-    # What a late first poll sees is reachable from pending along allowed edges.
-    reachable = {Status.PENDING}
-    for _ in range(3):
-        reachable |= {b for a, b in ALLOWED_TRANSITIONS if a in reachable}
-    if seen:
-        assert seen[0] in reachable
-    for before, after in itertools.pairwise(seen):
+def reachable_from(status: Status) -> set[Status]:
+    found, frontier = {status}, {status}
+    while frontier:
+        frontier = {b for a, b in ALLOWED_TRANSITIONS if a in frontier} - found
+        found |= frontier
+    return found
+
+
+@given(plans())
+def test_the_timeline_moves_only_along_allowed_edges(plan: Plan) -> None:
+    """Sampled just before and at every moment the status can change."""
+    moments = [0.0, plan.queue_seconds]
+    if plan.processing_seconds is not None:
+        moments.append(plan.queue_seconds + plan.processing_seconds)
+    ages = sorted({max(0.0, m + d) for m in moments for d in (-1e-4, 0.0, 1e-4)} | {10**6})
+    timeline = observed(plan, ages)
+    if plan.queue_seconds > 0:
+        assert timeline[0] is Status.PENDING
+    for before, after in itertools.pairwise(timeline):
         assert (before, after) in ALLOWED_TRANSITIONS
+
+
+@given(plans(), poll_ages)
+def test_any_polling_sees_a_path_of_the_graph(plan: Plan, ages: list[float]) -> None:
+    """A client that polls rarely may skip a state, never go back or sideways."""
+    seen = observed(plan, ages)
+    if seen:
+        assert seen[0] in reachable_from(Status.PENDING)
+    for before, after in itertools.pairwise(seen):
+        assert after in reachable_from(before) - {before}
 
 
 @given(plans(), st.floats(min_value=0, max_value=300), st.floats(min_value=0, max_value=300))
