@@ -24,7 +24,10 @@ def bare_app() -> Starlette:
         await request.body()
         return Response(VERIFY_ANSWER, media_type="application/json")
 
-    return Starlette(routes=[Route("/verify", answer, methods=["POST"])])
+    async def health(request: Request) -> Response:
+        return Response(b"ok")
+
+    return Starlette(routes=[Route("/verify", answer, methods=["POST"]), Route("/health", health)])
 
 
 def verify_app() -> Starlette:
@@ -33,3 +36,37 @@ def verify_app() -> Starlette:
     for wallet in payer_wallets():
         chain.set_balance(BASE.usdc.address, wallet.address, 10**12)
     return create_app(chain)
+
+
+def bare_402_app() -> Starlette:
+    """The HTTP ceiling for the paywall: answers the mock's exact 402 bytes, computing nothing."""
+    from mock_server.listing import load_listing
+    from mock_server.paywall import offer
+
+    headers, body = offer(
+        load_listing(), "http://127.0.0.1/v1/images/generate", frozenset({"v1", "v2"}),
+        "payment_required",
+    )  # fmt: skip
+    content = json.dumps(body).encode()
+
+    async def answer(request: Request) -> Response:
+        await request.body()
+        return Response(content, 402, headers=headers, media_type="application/json")
+
+    async def health(request: Request) -> Response:
+        return Response(b"ok")
+
+    return Starlette(
+        routes=[
+            Route("/v1/images/generate", answer, methods=["POST"]),
+            Route("/health", health),
+        ]
+    )
+
+
+def mock_app() -> Starlette:
+    """The mock server, configured from `X402H_SERVER_*` (the facilitator URL among them)."""
+    from mock_server.app import create_app as create_mock_app
+    from mock_server.config import ServerSettings
+
+    return create_mock_app(ServerSettings.from_env())

@@ -8,105 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.factories import TOKEN_DOMAIN, authorization, verify_body  # noqa: E402
-from x402_core.eip3009 import recover_address, sign_authorization, transfer_digest  # noqa: E402
-from x402_core.wallets import test_wallet  # noqa: E402
+from bench.harness import served, wrk_rate
+from tests.factories import TOKEN_DOMAIN, authorization, verify_body
+from x402_core.eip3009 import recover_address, sign_authorization, transfer_digest
+from x402_core.wallets import test_wallet
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def served(factory: str) -> Iterator[str]:
-    """`bench.apps:<factory>` under uvicorn (uvloop, httptools, one worker) in its own process."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        f"bench.apps:{factory}",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.post(f"{url}/verify", content=b"{}", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{factory} did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def wrk_rate(url: str, bodies: list[bytes], seconds: int, connections: int) -> float:
-    """Requests per second that wrk (one thread) gets POSTing `bodies` in turn to `url`.
-
-    Distinct payments each time: the facilitator caches recoveries, so one repeated body would
-    measure the cache, not verification.
-    """
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write("bodies = {\n")
-        for body in bodies:
-            script.write(f"  {json.dumps(body.decode())},\n")
-        script.write(
-            "}\n"
-            "i = 0\n"
-            "request = function()\n"
-            "  i = i % #bodies + 1\n"
-            '  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[i])\n'
-            "end\n"
-        )
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 30,
-    ).stdout
-    os.unlink(script.name)
-    if "Non-2xx" in out:
-        raise RuntimeError(f"non-2xx answers during the run:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+JSON = {"Content-Type": "application/json"}
 
 
 def recover_rates(count: int = 20_000) -> tuple[float, float]:
@@ -138,12 +53,12 @@ def main() -> None:
     parser.add_argument("--skip-chain", action="store_true", help="leave out the Anvil figures")
     args = parser.parse_args()
 
-    bodies = [json.dumps(verify_body(2)).encode() for _ in range(args.payments)]
+    requests = [("POST", json.dumps(verify_body(2)).encode(), JSON) for _ in range(args.payments)]
     with served("bare_app") as url:
-        bare = wrk_rate(f"{url}/verify", bodies, args.seconds, args.connections)
+        bare = wrk_rate(f"{url}/verify", requests, args.seconds, args.connections)
     with served("verify_app") as url:
-        assert httpx.post(f"{url}/verify", content=bodies[0]).json()["isValid"] is True
-        verify = wrk_rate(f"{url}/verify", bodies, args.seconds, args.connections)
+        assert httpx.post(f"{url}/verify", content=requests[0][1]).json()["isValid"] is True
+        verify = wrk_rate(f"{url}/verify", requests, args.seconds, args.connections)
     raw, full = recover_rates()
     print(f"bare Starlette POST (HTTP ceiling)      {bare:9.0f} req/s")
     print(

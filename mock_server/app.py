@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -21,14 +20,10 @@ from mock_server.state import build_state
 from mock_server.status import job_image, job_status
 
 
-def create_app(
-    settings: ServerSettings | None = None,
-    *,
-    facilitator_transport: httpx.AsyncBaseTransport | None = None,
-) -> Starlette:
-    """The mock; `facilitator_transport` lets tests reach a facilitator app in-process."""
+def create_app(settings: ServerSettings | None = None) -> Starlette:
+    """The mock, paying through the facilitator at `settings.facilitator_url`."""
     settings = settings or ServerSettings()
-    state = build_state(settings, facilitator_transport)
+    state = build_state(settings)
     document = openapi_document(state.listing)
 
     async def openapi(request: Request) -> Response:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from mock_server.images import image_size
 from mock_server.jobs import Job, Status
@@ -39,18 +40,29 @@ def resource_url(request: Request, state: ServerState) -> str:
 
 def payment_required(
     request: Request, state: ServerState, reason: str, message: str = "", **headers: str
-) -> JSONResponse:
+) -> Response:
     """402 with the offer: v2 in the PAYMENT-REQUIRED header, v1 in the body; `error` = reason."""
-    offer_headers, body = offer(
-        state.listing, resource_url(request, state), state.settings.versions, reason
-    )
+    offer_headers, body = _offer(state, resource_url(request, state), reason)
     if message:
         headers[MESSAGE_HEADER] = message.encode("ascii", "replace").decode()[:500]
-    return JSONResponse(
+    return Response(
         body,
         402,
         headers={**offer_headers, **headers, "Access-Control-Expose-Headers": EXPOSED_HEADERS},
+        media_type="application/json",
     )
+
+
+def _offer(state: ServerState, resource: str, reason: str) -> tuple[dict[str, str], bytes]:
+    """The encoded 402 for (resource, reason): the same for every request, so built once."""
+    key = (resource, reason)
+    cached = state.offers.get(key)
+    if cached is None:
+        if len(state.offers) >= 256:  # resources come from Host headers: keep it bounded
+            state.offers.clear()
+        headers, body = offer(state.listing, resource, state.settings.versions, reason)
+        cached = state.offers[key] = (headers, json.dumps(body, separators=(",", ":")).encode())
+    return cached
 
 
 def iso(timestamp: float) -> str:

@@ -7,8 +7,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import httpx
-
 from mock_server.clock import Clock, make_clock
 from mock_server.config import ServerSettings
 from mock_server.facilitator_client import FacilitatorClient
@@ -54,6 +52,8 @@ class ServerState:
     payment_locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
+    offers: dict[tuple[str, str], tuple[dict[str, str], bytes]] = field(default_factory=dict)
+    """Encoded 402 answers by (resource URL, reason)."""
     errored_once: set[str] = field(default_factory=set)
     """Payments already answered with the scenario's deliberate 500."""
 
@@ -67,9 +67,7 @@ class ServerState:
         self.errored_once.clear()
 
 
-def build_state(
-    settings: ServerSettings, facilitator_transport: httpx.AsyncBaseTransport | None = None
-) -> ServerState:
+def build_state(settings: ServerSettings) -> ServerState:
     return ServerState(
         settings=settings,
         listing=load_listing(settings.listing_path),
@@ -78,8 +76,6 @@ def build_state(
         journal=Journal(path=settings.journal_path),
         scenarios=ScenarioPicker(settings.default_scenario),
         facilitator=FacilitatorClient(
-            settings.facilitator_url,
-            timeout=settings.facilitator_timeout,
-            transport=facilitator_transport,
+            settings.facilitator_url, timeout=settings.facilitator_timeout
         ),
     )
