@@ -7,15 +7,18 @@ from typing import TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.config import FacilitatorSettings
+from facilitator_sim.recording import NOT_RECORDED, body_payment
 from facilitator_sim.requests import RequestRefusedError, parse_request
 from facilitator_sim.service import Facilitator, VerifyRequest
 from x402_core.eip3009 import address_of_key
+from x402_core.journal import Journal, JournalMiddleware
 from x402_core.models.facilitator import SettleResponse, VerifyResponse
 from x402_core.reasons import Reason
 
@@ -28,6 +31,7 @@ def create_app(chain: Chain, settings: FacilitatorSettings | None = None) -> Sta
     facilitator = Facilitator(
         chain, address_of_key(settings.signer_private_key()), settings.policy()
     )
+    journal = Journal(path=settings.journal_path)
 
     async def run(method: Callable[[VerifyRequest], ResultT], request: VerifyRequest) -> ResultT:
         if chain.in_process:
@@ -76,16 +80,31 @@ def create_app(chain: Chain, settings: FacilitatorSettings | None = None) -> Sta
             }
         )
 
+    async def read_journal(request: Request) -> JSONResponse:
+        """`GET /journal?since=N`: the requests and answers recorded after sequence number N."""
+        try:
+            entries = journal.since(request.query_params.get("since"))
+        except ValueError as exc:
+            return JSONResponse({"error": "invalid_request", "message": str(exc)}, 400)
+        return JSONResponse({"entries": entries})
+
     app = Starlette(
         routes=[
             Route("/verify", verify, methods=["POST"]),
             Route("/settle", settle, methods=["POST"]),
             Route("/supported", supported, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
-        ]
+            Route("/journal", read_journal, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(
+                JournalMiddleware, journal=journal, read_payment=body_payment, skip=NOT_RECORDED
+            )
+        ],
     )
     app.state.facilitator = facilitator
     app.state.chain = chain
+    app.state.journal = journal
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from facilitator_sim.rules import Policy
 from x402_core.envconfig import from_env
@@ -23,6 +24,8 @@ class FacilitatorSettings:
     """Sign for a node that is not on loopback (never needed for tests)."""
     v1_value_at_least: bool = False
     max_body_bytes: int = 64 * 1024
+    journal_path: Path | None = None
+    """Also append the journal to this JSON-lines file."""
     signer_key: str = ""
     """Hex private key of the settlement signer; empty: Anvil's account 0."""
 

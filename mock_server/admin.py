@@ -117,11 +117,11 @@ async def jobs(request: Request) -> Response:
 
 async def journal(request: Request) -> Response:
     """`GET /__mock__/journal?since=N`: recorded requests and answers after sequence number N."""
-    since = request.query_params.get("since", "0")
-    if not since.isdigit():
-        return error(400, "invalid_request", f"since is {since!r}; expected a whole number")
-    entries = _state(request).journal.entries(int(since))
-    return JSONResponse({"entries": [dataclasses.asdict(e) for e in entries]})
+    try:
+        entries = _state(request).journal.since(request.query_params.get("since"))
+    except ValueError as exc:
+        return error(400, "invalid_request", str(exc))
+    return JSONResponse({"entries": entries})
 
 
 async def reset(request: Request) -> Response:

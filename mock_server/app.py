@@ -15,9 +15,10 @@ from mock_server.admin import ADMIN_ROUTES
 from mock_server.config import ServerSettings
 from mock_server.openapi import openapi_document
 from mock_server.purchase import generate
-from mock_server.recording import JournalMiddleware
+from mock_server.recording import NOT_RECORDED_PREFIX, header_payment_reader
 from mock_server.state import build_state
 from mock_server.status import job_image, job_status
+from x402_core.journal import JournalMiddleware
 
 
 def create_app(settings: ServerSettings | None = None) -> Starlette:
@@ -54,7 +55,12 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
             Mount("/__mock__", routes=ADMIN_ROUTES),
         ],
         middleware=[
-            Middleware(JournalMiddleware, journal=state.journal, versions=settings.versions)
+            Middleware(
+                JournalMiddleware,
+                journal=state.journal,
+                read_payment=header_payment_reader(settings.versions),
+                skip=(NOT_RECORDED_PREFIX,),
+            )
         ],
     )
     app.state.mock = state

@@ -8,11 +8,12 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from conformance.catalog import CatalogError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
 from x402_core.envconfig import SettingsError
-from x402_harness.commands import demo, facilitator, server, up
+from x402_harness.commands import conformance, demo, facilitator, server, up
 from x402_harness.console import console
 
 COMMANDS = {
@@ -20,10 +21,12 @@ COMMANDS = {
     "demo": demo,
     "facilitator": facilitator,
     "server": server,
+    "conformance": conformance,
 }
 USAGE_ERRORS = (
     AnvilNotFoundError,
     AnvilStartError,
+    CatalogError,
     ChainError,
     RemoteRpcRefusedError,
     SettingsError,

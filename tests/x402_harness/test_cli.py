@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from x402_harness.cli import build_parser, main
@@ -12,13 +15,18 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    for name in ("facilitator",):
+    for name in ("up", "demo", "facilitator", "server", "conformance"):
         assert name in out
 
 
-def test_facilitator_selftest_pays_once_on_the_ledger(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["facilitator", "--selftest"]) == 0
+def test_facilitator_selftest_pays_once_on_the_ledger(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    journal = tmp_path / "facilitator.jsonl"
+    assert main(["facilitator", "--selftest", "--journal", str(journal)]) == 0
     out = capsys.readouterr().out
+    recorded = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [(e["path"], e["status"]) for e in recorded][:2] == [("/verify", 200), ("/settle", 200)]
     assert "selftest passed" in out
     assert "invalid_exact_evm_nonce_already_used" in out
     assert "TEST KEYS ONLY" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from pathlib import Path
 
 import httpx
 
@@ -40,6 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="let the facilitator sign transactions for a node that is not on loopback",
     )
     parser.add_argument(
+        "--journal", type=Path, help="also append the journal (GET /journal) to this JSON-lines"
+    )
+    parser.add_argument(
         "--selftest",
         action="store_true",
         help="pay once through /verify and /settle over HTTP, print the outcome, and exit",
@@ -54,6 +58,7 @@ def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
         "host": args.host,
         "port": args.port,
         "allow_remote_rpc": args.allow_remote_rpc or None,
+        "journal_path": args.journal,
     }
     return dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
 

@@ -1,0 +1,1 @@
+"""The client checks; each registers itself in the catalog."""

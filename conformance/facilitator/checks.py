@@ -1,0 +1,1 @@
+"""The facilitator checks; each registers itself in the catalog."""

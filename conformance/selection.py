@@ -1,0 +1,18 @@
+"""Which checks a run grades: a role's checks, or only the ids asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from conformance.catalog import Catalog, CatalogError, Check, Role, load_all
+
+
+def chosen_checks(role: Role, only: Sequence[str] | None = None) -> list[Check]:
+    catalog: Catalog = load_all()
+    if not only:
+        return catalog.checks(role)
+    chosen = [catalog.get(check_id) for check_id in only]
+    wrong = [c.id for c in chosen if c.role is not role]
+    if wrong:
+        raise CatalogError(f"{', '.join(wrong)} are not {role.value} checks")
+    return chosen

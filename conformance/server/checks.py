@@ -1,0 +1,1 @@
+"""The server checks; each registers itself in the catalog."""

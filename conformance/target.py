@@ -1,0 +1,22 @@
+"""Where the counterparts of a graded run listen: handed in by whoever started them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StackUrls:
+    server_url: str
+    """The mock server's base URL, e.g. http://127.0.0.1:8402."""
+    endpoint_path: str
+    """The paid endpoint's path, e.g. /v1/images/generate."""
+    admin_url: str
+    """The mock's admin API, e.g. http://127.0.0.1:8402/__mock__."""
+    facilitator_url: str
+    rpc_url: str | None = None
+    """The chain's JSON-RPC URL, or None on the embedded ledger."""
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.server_url + self.endpoint_path
