@@ -25,10 +25,15 @@ from x402_core.reasons import Reason
 ResultT = TypeVar("ResultT")
 
 
-def create_app(chain: Chain, settings: FacilitatorSettings | None = None) -> Starlette:
-    """A facilitator settling on `chain`. The caller owns the chain and closes it."""
+def create_app(
+    chain: Chain,
+    settings: FacilitatorSettings | None = None,
+    facilitator: Facilitator | None = None,
+) -> Starlette:
+    """A facilitator settling on `chain` (the caller owns the chain and closes it); `facilitator`
+    replaces the standard decisions, as tests of deliberately broken facilitators do."""
     settings = settings or FacilitatorSettings()
-    facilitator = Facilitator(
+    facilitator = facilitator or Facilitator(
         chain, address_of_key(settings.signer_private_key()), settings.policy()
     )
     journal = Journal(path=settings.journal_path)

@@ -6,7 +6,15 @@ import threading
 
 from facilitator_sim.case import PaymentCase, case_from_request
 from facilitator_sim.chains.base import Chain, ChainError
-from facilitator_sim.rules import RULES, Context, Failure, Policy, first_failure, revert_failure
+from facilitator_sim.rules import (
+    RULES,
+    Context,
+    Failure,
+    Policy,
+    Rule,
+    first_failure,
+    revert_failure,
+)
 from x402_core.models.facilitator import (
     SettleResponse,
     SupportedKind,
@@ -44,12 +52,19 @@ class Reservations:
 class Facilitator:
     """Verifies and settles `exact` EVM payments on one chain. Methods block on chain I/O."""
 
-    def __init__(self, chain: Chain, signer_address: str, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        signer_address: str,
+        policy: Policy | None = None,
+        rules: tuple[Rule, ...] = RULES,
+    ) -> None:
         self.chain = chain
         self.network = network_by_chain_id(chain.chain_id)
         self.signer_address = signer_address
         self.policy = policy or Policy()
-        self._reservations = Reservations()
+        self.rules = rules
+        self.reservations = Reservations()
 
     def verify(self, request: VerifyRequest) -> VerifyResponse:
         case = case_from_request(request)
@@ -69,7 +84,7 @@ class Facilitator:
         if failure is not None:
             return self._settle_failure(case, failure)
         auth = case.authorization
-        if not self._reservations.reserve(auth.from_address, auth.nonce):
+        if not self.reservations.reserve(auth.from_address, auth.nonce):
             return self._settle_failure(
                 case,
                 Failure(
@@ -80,10 +95,10 @@ class Facilitator:
         try:
             outcome = self.chain.submit_transfer(case.asset, auth, case.signature)
         except ChainError as exc:
-            self._reservations.release(auth.from_address, auth.nonce)
+            self.reservations.release(auth.from_address, auth.nonce)
             return self._settle_failure(case, Failure(Reason.UNEXPECTED_SETTLE_ERROR, str(exc)))
         if not outcome.success:
-            self._reservations.release(auth.from_address, auth.nonce)
+            self.reservations.release(auth.from_address, auth.nonce)
             failure = revert_failure(outcome.error or "reverted")
             if failure.reason is not Reason.NONCE_ALREADY_USED:
                 failure = Failure(Reason.TRANSACTION_FAILED, failure.message)
@@ -114,7 +129,7 @@ class Facilitator:
             chain=self.chain, network=self.network, now=self.chain.now(), policy=self.policy
         )
         try:
-            return first_failure(case, ctx, RULES)
+            return first_failure(case, ctx, self.rules)
         except ChainError as exc:
             return Failure(Reason.UNEXPECTED_VERIFY_ERROR, f"the chain did not answer: {exc}")
 

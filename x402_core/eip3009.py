@@ -151,6 +151,13 @@ def split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
     return v, r, s
 
 
+def malleable_twin(signature: bytes) -> bytes:
+    """The other signature of the same digest and key: s mirrored (n - s) and v flipped.
+    Exactly one of the two is low-s; tokens and this harness accept only that one."""
+    s = int.from_bytes(signature[32:64], "big")
+    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - signature[64]])
+
+
 def recover_signer(digest: bytes, signature: bytes) -> str:
     """The checksummed address that signed `digest`; SignatureError when none can be recovered."""
     return checksum_address(recover_address(digest, signature))

@@ -14,6 +14,7 @@ from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
 from x402_core.envconfig import SettingsError
 from x402_harness.commands import conformance, demo, facilitator, server, up
+from x402_harness.commands.conformance.facilitator import RemoteTargetError
 from x402_harness.console import console
 
 COMMANDS = {
@@ -29,6 +30,7 @@ USAGE_ERRORS = (
     CatalogError,
     ChainError,
     RemoteRpcRefusedError,
+    RemoteTargetError,
     SettingsError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from conformance.catalog import (
     Role,
     failed,
     grade,
+    load_all,
     not_applicable,
     passed,
     verdict_of,
@@ -127,3 +129,10 @@ def test_docs_table_escapes_pipes_and_lists_every_check() -> None:
     assert "## Server (3 checks)" in text
     assert "spec: \\| pipes" in text
     assert text.count("| SRV-") == 3
+
+
+def test_committed_checks_page_is_generated_from_the_catalog() -> None:
+    page = Path(__file__).parents[2] / "docs" / "checks.md"
+    assert page.read_text() == checks_markdown(load_all()), (
+        "docs/checks.md is stale: run `x402-harness conformance docs --write docs/checks.md`"
+    )

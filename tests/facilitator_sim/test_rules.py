@@ -24,7 +24,7 @@ from tests.factories import (
     requirements_v2,
     verify_body,
 )
-from x402_core.eip3009 import SECP256K1_N, sign_authorization
+from x402_core.eip3009 import malleable_twin, sign_authorization
 from x402_core.reasons import Reason
 from x402_core.wallets import facilitator_wallet, test_wallet
 
@@ -47,12 +47,6 @@ def _json(body: dict[str, Any]) -> bytes:
     import json
 
     return json.dumps(body).encode()
-
-
-def _high_s(signature: bytes) -> bytes:
-    s = int.from_bytes(signature[32:64], "big")
-    v = 55 - signature[64]  # 27 <-> 28
-    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([v])
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -103,7 +97,7 @@ def _signature_bit_flip(version: int) -> dict[str, Any]:
 def _signature_high_s(version: int) -> dict[str, Any]:
     auth = authorization(PAYER)
     signature = sign_authorization(PAYER.private_key, TOKEN_DOMAIN, auth)
-    return verify_body(version, auth=auth, signature=_high_s(signature))
+    return verify_body(version, auth=auth, signature=malleable_twin(signature))
 
 
 def _signed(**changes: Any) -> Tamper:

@@ -1,17 +1,59 @@
-"""`x402-harness conformance facilitator`."""
+"""`x402-harness conformance facilitator URL`: grade a running facilitator, black-box."""
 
 from __future__ import annotations
 
 import argparse
 
+from conformance.facilitator import REASON_TABLES, grade_facilitator
 from conformance.report import Report
+from facilitator_sim.chains.evm import is_loopback_url
+from x402_core.wallets import test_wallet
+
+
+class RemoteTargetError(ValueError):
+    """A URL off this machine was given without --allow-remote."""
 
 
 def add_parser(
     subparsers: argparse._SubParsersAction, report_options: argparse.ArgumentParser
 ) -> None:
-    subparsers.add_parser("facilitator", parents=[report_options], help="grade a facilitator")
+    parser = subparsers.add_parser(
+        "facilitator",
+        parents=[report_options],
+        help="grade a facilitator at a URL",
+        description="Send valid and tampered exact-EVM payments to a facilitator's /verify and "
+        "/settle, read /supported, and grade every answer. Pays with test wallet 1 (funded on "
+        "every harness backend); a run spends a few tenths of a test USDC.",
+    )
+    parser.add_argument("url", help="the facilitator's base URL, e.g. http://127.0.0.1:4021")
+    parser.add_argument(
+        "--reasons",
+        choices=REASON_TABLES,
+        default="ours",
+        help="which reason strings refusals must carry: this harness's (default), the official "
+        "x402 SDK's, or any refusal",
+    )
+    parser.add_argument(
+        "--rpc-url", help="the chain's RPC URL: enables on-chain checks (balances, cancelling)"
+    )
+    parser.add_argument(
+        "--payer-index", type=int, default=1, help="test wallet that pays (default 1)"
+    )
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow URLs that are not on loopback"
+    )
 
 
 def grade(args: argparse.Namespace) -> Report:
-    raise NotImplementedError
+    for url in filter(None, (args.url, args.rpc_url)):
+        if not args.allow_remote and not is_loopback_url(url):
+            raise RemoteTargetError(
+                f"refusing {url}: it is not on loopback; pass --allow-remote to grade it anyway"
+            )
+    return grade_facilitator(
+        args.url,
+        reasons=args.reasons,
+        rpc_url=args.rpc_url,
+        payer=test_wallet(args.payer_index),
+        only=args.only,
+    )

@@ -1,0 +1,86 @@
+"""Requirements and signed `/verify` bodies for xGen's price: what the facilitator probes send."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from x402_core.eip3009 import Authorization, Domain, random_nonce, sign_authorization
+from x402_core.models import PaymentRequirementsV1, PaymentRequirementsV2
+from x402_core.networks import BASE
+from x402_core.wallets import TestWallet, test_wallet
+
+PAY_TO = "0x8fd70c7f86454273fc2df8379dbf08a95ab103d3"
+PRICE = 50_000
+USDC = BASE.usdc.address
+TOKEN_DOMAIN = Domain("USD Coin", "2", BASE.chain_id, USDC)
+
+
+def requirements_v2(**changes: Any) -> PaymentRequirementsV2:
+    fields: dict[str, Any] = {
+        "scheme": "exact",
+        "network": BASE.caip2,
+        "amount": str(PRICE),
+        "asset": USDC,
+        "pay_to": PAY_TO,
+        "max_timeout_seconds": 300,
+        "extra": {"name": "USD Coin", "version": "2"},
+    }
+    return PaymentRequirementsV2(**(fields | changes))
+
+
+def requirements_v1(**changes: Any) -> PaymentRequirementsV1:
+    fields: dict[str, Any] = {
+        "scheme": "exact",
+        "network": BASE.name,
+        "max_amount_required": str(PRICE),
+        "resource": "http://127.0.0.1/v1/images/generate",
+        "description": "xGen image generation",
+        "mime_type": "application/json",
+        "pay_to": PAY_TO,
+        "max_timeout_seconds": 300,
+        "asset": USDC,
+        "extra": {"name": "USD Coin", "version": "2"},
+    }
+    return PaymentRequirementsV1(**(fields | changes))
+
+
+def authorization(
+    wallet: TestWallet | None = None, *, now: int | None = None, **changes: Any
+) -> Authorization:
+    """A valid authorization of PRICE to PAY_TO, valid from a minute ago for 4 more minutes."""
+    now = int(time.time()) if now is None else now
+    fields: dict[str, Any] = {
+        "from_address": (wallet or test_wallet(1)).address,
+        "to": PAY_TO,
+        "value": PRICE,
+        "valid_after": now - 60,
+        "valid_before": now + 240,
+        "nonce": random_nonce(),
+    }
+    return Authorization(**(fields | changes))
+
+
+def verify_body(
+    version: int = 2,
+    *,
+    wallet: TestWallet | None = None,
+    auth: Authorization | None = None,
+    domain: Domain = TOKEN_DOMAIN,
+    signature: bytes | None = None,
+    requirements: PaymentRequirementsV1 | PaymentRequirementsV2 | None = None,
+    accepted: PaymentRequirementsV2 | None = None,
+) -> dict[str, Any]:
+    """A `/verify` (= `/settle`) body: `auth` signed by `wallet` under `domain`, or `signature`."""
+    wallet = wallet or test_wallet(1)
+    auth = auth or authorization(wallet)
+    if signature is None:
+        signature = sign_authorization(wallet.private_key, domain, auth)
+    exact = {"signature": "0x" + signature.hex(), "authorization": auth.to_wire().wire()}
+    if version == 1:
+        req1 = requirements or requirements_v1()
+        payload = {"x402Version": 1, "scheme": "exact", "network": BASE.name, "payload": exact}
+        return {"x402Version": 1, "paymentPayload": payload, "paymentRequirements": req1.wire()}
+    req2 = requirements or requirements_v2()
+    payload = {"x402Version": 2, "accepted": (accepted or req2).wire(), "payload": exact}
+    return {"x402Version": 2, "paymentPayload": payload, "paymentRequirements": req2.wire()}

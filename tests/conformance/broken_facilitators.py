@@ -1,0 +1,315 @@
+"""Deliberately broken facilitators: the real simulator with one safeguard taken out, or an
+answer rewritten on its way out. The facilitator checks must catch each of them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from facilitator_sim import rules
+from facilitator_sim.app import create_app
+from facilitator_sim.chains.base import Chain, TransferOutcome
+from facilitator_sim.chains.ledger import LedgerChain
+from facilitator_sim.rules import RULES, Rule
+from facilitator_sim.service import Facilitator, Reservations
+from x402_core.eip3009 import SECP256K1_N, Authorization, malleable_twin
+from x402_core.reasons import Reason
+from x402_core.wallets import facilitator_wallet
+
+
+class NoReservations(Reservations):
+    def reserve(self, payer: str, nonce: bytes) -> bool:
+        return True
+
+
+class ForgetfulLedger(LedgerChain):
+    """Never remembers a used nonce."""
+
+    def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
+        outcome = super().submit_transfer(token, auth, signature)
+        self._token(token).used.clear()
+        return outcome
+
+
+class CredulousLedger(LedgerChain):
+    """Moves whatever it is asked to move: no signature, window, nonce or balance checks."""
+
+    def _transfer_revert(self, state: Any, auth: Authorization, signature: bytes) -> str | None:
+        return None
+
+    def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
+        state = self._token(token)
+        sender = auth.from_address.lower()
+        state.balances[sender] = state.balances.get(sender, 0) + auth.value  # never short
+        return super().submit_transfer(token, auth, signature)
+
+
+class RacyLedger(LedgerChain):
+    """Checks, then acts, without holding the lock in between (and runs in threads, as a
+    chain behind RPC does)."""
+
+    in_process = False
+
+    def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
+        state = self._token(token)
+        revert = self._transfer_revert(state, auth, signature)
+        time.sleep(0.05)
+        if revert is not None:
+            return TransferOutcome(self._next_tx_hash(auth.from_address, auth.nonce), False, revert)
+        with self._lock:
+            state.used.add((auth.from_address.lower(), auth.nonce))
+            sender = auth.from_address.lower()
+            state.balances[sender] -= auth.value
+            receiver = auth.to.lower()
+            state.balances[receiver] = state.balances.get(receiver, 0) + auth.value
+            return TransferOutcome(self._next_tx_hash(auth.from_address, auth.nonce), True)
+
+
+def _accepting_high_s(case: Any, ctx: Any) -> Any:
+    signature = case.signature
+    if len(signature) == 65 and int.from_bytes(signature[32:64], "big") > SECP256K1_N // 2:
+        case = dataclasses.replace(case, signature=malleable_twin(signature))
+    return rules.signature_recovers(case, ctx)
+
+
+def _without(*names: str) -> tuple[Rule, ...]:
+    return tuple(rule for rule in RULES if rule.__name__ not in names)
+
+
+def _replacing(name: str, replacement: Rule) -> tuple[Rule, ...]:
+    return tuple(replacement if rule.__name__ == name else rule for rule in RULES)
+
+
+class SpendingFacilitator(Facilitator):
+    """Settles while it verifies."""
+
+    def verify(self, request: Any) -> Any:
+        answer = super().verify(request)
+        if answer.is_valid:
+            self.settle(request)
+        return answer
+
+
+class RewriteAnswers:
+    """ASGI middleware: `rewrite(path, status, body) -> (status, body)` on every JSON answer."""
+
+    def __init__(self, app: ASGIApp, rewrite: Callable[[str, int, Any], tuple[int, Any]]) -> None:
+        self.app = app
+        self.rewrite = rewrite
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        body = bytearray()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            body.extend(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            status, data = self.rewrite(scope["path"], start["status"], json.loads(body))
+            encoded = json.dumps(data).encode()
+            headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+            headers.append((b"content-length", str(len(encoded)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": encoded})
+
+        await self.app(scope, receive, capture)
+
+
+def _crash_on_400(path: str, status: int, body: Any) -> tuple[int, Any]:
+    return (500, {"error": "internal"}) if status == 400 else (status, body)
+
+
+def _empty_supported(path: str, status: int, body: Any) -> tuple[int, Any]:
+    return (
+        (status, {"kinds": [], "extensions": [], "signers": {}})
+        if path == "/supported"
+        else (status, body)
+    )
+
+
+def _generic_reasons(path: str, status: int, body: Any) -> tuple[int, Any]:
+    for key in ("invalidReason", "errorReason"):
+        if body.get(key):
+            body[key] = "invalid_payload"
+    return status, body
+
+
+def _no_payer(path: str, status: int, body: Any) -> tuple[int, Any]:
+    if path == "/verify":
+        body.pop("payer", None)
+    return status, body
+
+
+def _no_transaction(path: str, status: int, body: Any) -> tuple[int, Any]:
+    if path == "/settle" and body.get("success"):
+        body["transaction"] = ""
+    return status, body
+
+
+class RewriteRequests:
+    """ASGI middleware for /verify and /settle: `rewrite(path, body)` gives the body to pass on,
+    or a (status, answer) to answer with instead."""
+
+    def __init__(self, app: ASGIApp, rewrite: Callable[[str, Any], Any]) -> None:
+        self.app = app
+        self.rewrite = rewrite
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in ("/verify", "/settle"):
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        try:
+            outcome = self.rewrite(scope["path"], json.loads(message.get("body", b"")))
+        except ValueError:
+            outcome = None
+        if isinstance(outcome, tuple):
+            encoded = json.dumps(outcome[1]).encode()
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": outcome[0], "headers": headers})
+            await send({"type": "http.response.body", "body": encoded})
+            return
+        if outcome is not None:
+            message = {**message, "body": json.dumps(outcome).encode()}
+
+        async def replay() -> Message:
+            return message
+
+        await self.app(scope, replay, send)
+
+
+def _refuse_v1(path: str, body: Any) -> Any:
+    if body.get("x402Version") != 1:
+        return body
+    if path == "/verify":
+        return 200, {"isValid": False, "invalidReason": "invalid_x402_version"}
+    return 200, {"success": False, "errorReason": "invalid_x402_version", "network": ""}
+
+
+def _any_version_is_v2(path: str, body: Any) -> Any:
+    if body.get("x402Version") not in (1, 2):
+        body["x402Version"] = body["paymentPayload"]["x402Version"] = 2
+    return body
+
+
+def _ignoring(rule_name: str, *reasons: Reason) -> tuple[Rule, ...]:
+    """The standard rules, with `rule_name` blind to failures of `reasons`."""
+    original = next(rule for rule in RULES if rule.__name__ == rule_name)
+
+    def lenient(case: Any, ctx: Any) -> Any:
+        failure = original(case, ctx)
+        return None if failure is not None and failure.reason in reasons else failure
+
+    return _replacing(rule_name, lenient)
+
+
+def _facilitator(
+    chain: Chain, rules_: tuple[Rule, ...] = RULES, cls: type[Facilitator] = Facilitator
+) -> Facilitator:
+    return cls(chain, facilitator_wallet().address, rules=rules_)
+
+
+Variant = Callable[[Chain], Starlette | ASGIApp]
+"""Builds the broken facilitator's app on a funded chain."""
+
+
+def _app(chain: Chain, facilitator: Facilitator | None = None) -> Starlette:
+    return create_app(chain, facilitator=facilitator)
+
+
+def _no_nonce_tracking(chain: Chain) -> ASGIApp:
+    facilitator = _facilitator(chain, _without("nonce_unused"))
+    facilitator.reservations = NoReservations()
+    return _app(chain, facilitator)
+
+
+def _racy(chain: Chain) -> ASGIApp:
+    facilitator = _facilitator(chain)
+    facilitator.reservations = NoReservations()
+    return _app(chain, facilitator)
+
+
+LEDGER_VARIANTS: dict[str, tuple[type[LedgerChain], Variant]] = {
+    "nonce tracking off": (ForgetfulLedger, _no_nonce_tracking),
+    "settles twice under concurrency": (RacyLedger, _racy),
+    "no signature check": (
+        CredulousLedger,
+        lambda c: _app(c, _facilitator(c, _without("signature_recovers", "simulation_succeeds"))),
+    ),
+    "accepts high-s": (
+        LedgerChain,
+        lambda c: _app(c, _facilitator(c, _replacing("signature_recovers", _accepting_high_s))),
+    ),
+    "no time window": (
+        CredulousLedger,
+        lambda c: _app(c, _facilitator(c, _without("time_window", "simulation_succeeds"))),
+    ),
+    "no value check": (LedgerChain, lambda c: _app(c, _facilitator(c, _without("value_matches")))),
+    "no recipient check": (
+        LedgerChain,
+        lambda c: _app(c, _facilitator(c, _without("recipient_matches"))),
+    ),
+    "no accepted check": (
+        LedgerChain,
+        lambda c: _app(c, _facilitator(c, _without("accepted_matches"))),
+    ),
+    "no balance check": (
+        LedgerChain,
+        lambda c: _app(c, _facilitator(c, _without("balance_suffices", "simulation_succeeds"))),
+    ),
+    "no asset check": (
+        LedgerChain,
+        lambda c: _app(
+            c,
+            _facilitator(
+                c, _ignoring("requirements_well_formed", Reason.INVALID_PAYMENT_REQUIREMENTS)
+            ),
+        ),
+    ),
+    "no EIP-712 domain check": (
+        LedgerChain,
+        lambda c: _app(
+            c,
+            _facilitator(
+                c,
+                _ignoring(
+                    "requirements_well_formed",
+                    Reason.MISSING_EIP712_DOMAIN,
+                    Reason.TOKEN_NAME_MISMATCH,
+                    Reason.TOKEN_VERSION_MISMATCH,
+                ),
+            ),
+        ),
+    ),
+    "reads any version as v2": (
+        LedgerChain,
+        lambda c: RewriteRequests(_app(c), _any_version_is_v2),
+    ),
+    "no network check": (
+        LedgerChain,
+        lambda c: _app(c, _facilitator(c, _without("network_supported"))),
+    ),
+    "no scheme or version check": (
+        LedgerChain,
+        lambda c: _app(c, _facilitator(c, _without("version_and_scheme"))),
+    ),
+    "verify spends": (LedgerChain, lambda c: _app(c, _facilitator(c, cls=SpendingFacilitator))),
+    "5xx on malformed input": (LedgerChain, lambda c: RewriteAnswers(_app(c), _crash_on_400)),
+    "empty /supported": (LedgerChain, lambda c: RewriteAnswers(_app(c), _empty_supported)),
+    "generic reasons": (LedgerChain, lambda c: RewriteAnswers(_app(c), _generic_reasons)),
+    "no payer in /verify": (LedgerChain, lambda c: RewriteAnswers(_app(c), _no_payer)),
+    "no transaction in /settle": (LedgerChain, lambda c: RewriteAnswers(_app(c), _no_transaction)),
+    "v2 only": (LedgerChain, lambda c: RewriteRequests(_app(c), _refuse_v1)),
+}

@@ -1,0 +1,146 @@
+"""The facilitator checks pass on the simulator (ledger and Anvil) and catch every broken one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.catalog import Level, Outcome, Role, load_all
+from conformance.facilitator import grade_facilitator
+from conformance.report import Report
+from facilitator_sim.app import create_app
+from facilitator_sim.chains.base import Chain
+from facilitator_sim.chains.factory import fund_test_wallets, open_chain
+from facilitator_sim.service import Facilitator
+from tests.conformance.broken_facilitators import LEDGER_VARIANTS, _app
+from x402_core.wallets import facilitator_wallet
+from x402_harness.cli import main
+from x402_harness.servers import ServerThread
+
+SIGNATURE_VECTORS = {f"FAC-{n:03d}" for n in (20, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34)}
+REASONED_VECTORS = {
+    "FAC-008", "FAC-020", "FAC-021", "FAC-022", "FAC-023", "FAC-024", "FAC-025", "FAC-026",
+    "FAC-027", "FAC-028", "FAC-029", "FAC-031", "FAC-032", "FAC-033", "FAC-034", "FAC-035",
+    "FAC-036", "FAC-037", "FAC-038", "FAC-039", "FAC-040", "FAC-041", "FAC-042", "FAC-043",
+    "FAC-044", "FAC-045", "FAC-046", "FAC-047", "FAC-048", "FAC-049", "FAC-050", "FAC-051",
+}  # fmt: skip
+
+EXPECTED_FAILURES: dict[str, set[str]] = {
+    "nonce tracking off": {"FAC-008", "FAC-010", "FAC-044"},
+    "settles twice under concurrency": {"FAC-010"},
+    "no signature check": SIGNATURE_VECTORS,
+    "accepts high-s": {"FAC-028"},
+    "no time window": {"FAC-041", "FAC-042", "FAC-043"},
+    "no value check": {"FAC-022", "FAC-023", "FAC-050"},
+    "no recipient check": {"FAC-021"},
+    "no accepted check": {"FAC-036", "FAC-037", "FAC-049"},
+    "no balance check": {"FAC-045"},
+    "no asset check": {"FAC-035"},
+    "no EIP-712 domain check": {"FAC-038", "FAC-039", "FAC-040"},
+    "reads any version as v2": {"FAC-048"},
+    "no network check": {"FAC-047", "FAC-051"},
+    "no scheme or version check": {"FAC-046"},
+    "verify spends": {"FAC-009"},
+    "5xx on malformed input": {"FAC-030", "FAC-053", "FAC-054", "FAC-055", "FAC-056"},
+    "empty /supported": {"FAC-001"},
+    "generic reasons": REASONED_VECTORS,
+    "no payer in /verify": {"FAC-004", "FAC-005"},
+    "no transaction in /settle": {"FAC-006", "FAC-007"},
+    "v2 only": {"FAC-005", "FAC-007", "FAC-050", "FAC-051"},  # v1 refusals lose their reason
+}
+
+
+def _grade(chain: Chain, app: object, reasons: str = "ours") -> Report:
+    fund_test_wallets(chain)
+    with ServerThread(app) as server:  # type: ignore[arg-type]
+        return grade_facilitator(server.url, reasons=reasons, rpc_url=chain.rpc_url)
+
+
+def test_there_are_at_least_thirty_facilitator_checks() -> None:
+    assert len(load_all().checks(Role.FACILITATOR)) >= 30
+
+
+def test_the_simulator_passes_every_check_on_the_ledger() -> None:
+    with open_chain("ledger") as opened:
+        report = _grade(opened.chain, create_app(opened.chain))
+    assert report.failed_ids() == set()
+    not_applicable = {r.check.id for r in report.results if r.outcome is Outcome.NOT_APPLICABLE}
+    assert not_applicable == {"FAC-011", "FAC-052"}  # both need an RPC URL
+
+
+@pytest.mark.anvil
+def test_the_simulator_passes_every_check_on_anvil() -> None:
+    with open_chain("anvil") as opened:
+        report = _grade(opened.chain, create_app(opened.chain))
+    assert report.failed_ids() == set()
+    assert all(r.outcome is Outcome.PASS for r in report.results)
+
+
+@pytest.mark.anvil
+def test_a_facilitator_that_trusts_its_own_nonce_table_misses_cancelled_authorizations() -> None:
+    with open_chain("anvil") as opened:
+        chain = opened.chain
+        rules = tuple(
+            r
+            for r in Facilitator(chain, "0x" + "00" * 20).rules
+            if r.__name__ not in ("nonce_unused", "simulation_succeeds")
+        )
+        broken = Facilitator(chain, facilitator_wallet().address, rules=rules)
+        report = _grade(chain, _app(chain, broken))
+    assert report.failed_ids(Level.MUST) == {"FAC-044", "FAC-052"}
+
+
+@pytest.fixture(params=sorted(LEDGER_VARIANTS))
+def broken_report(request: pytest.FixtureRequest) -> tuple[str, Report]:
+    chain_class, build = LEDGER_VARIANTS[request.param]
+    chain = chain_class()
+    return request.param, _grade(chain, build(chain))
+
+
+def test_each_broken_facilitator_fails_exactly_its_checks(
+    broken_report: tuple[str, Report],
+) -> None:
+    name, report = broken_report
+    assert report.failed_ids(Level.MUST) == EXPECTED_FAILURES[name]
+
+
+def test_every_must_check_is_caught_by_some_broken_facilitator() -> None:
+    caught = set().union(*EXPECTED_FAILURES.values(), {"FAC-052"})
+    musts = {c.id for c in load_all().checks(Role.FACILITATOR) if c.level is Level.MUST}
+    assert musts <= caught
+
+
+def test_generic_reasons_pass_when_any_refusal_is_accepted() -> None:
+    chain_class, build = LEDGER_VARIANTS["generic reasons"]
+    chain = chain_class()
+    assert _grade(chain, build(chain), reasons="any").failed_ids() == set()
+
+
+def test_command_line_grades_and_writes_junit(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junit = f"{tmp_path}/facilitator.xml"
+    with open_chain("ledger") as opened:
+        fund_test_wallets(opened.chain)
+        with ServerThread(create_app(opened.chain)) as server:
+            code = main(
+                [
+                    "conformance",
+                    "facilitator",
+                    server.url,
+                    "--junit",
+                    junit,
+                    "--only",
+                    "FAC-001",
+                    "FAC-020",
+                ]
+            )
+    assert code == 0
+    assert "MUST: 2 passed, 0 failed" in capsys.readouterr().out
+    assert 'tests="2"' in Path(junit).read_text()
+
+
+def test_command_line_refuses_a_remote_target(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conformance", "facilitator", "http://192.0.2.1:4021"]) == 2
+    assert "not on loopback" in capsys.readouterr().out
