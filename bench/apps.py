@@ -40,13 +40,16 @@ def verify_app() -> Starlette:
 
 def bare_402_app() -> Starlette:
     """The HTTP ceiling for the paywall: answers the mock's exact 402 bytes, computing nothing."""
-    from mock_server.listing import load_listing
+    from mock_server.listing import DEFAULT_LISTING
     from mock_server.paywall import offer
+    from x402_core.listing import load_listing
 
     headers, body = offer(
-        load_listing(), "http://127.0.0.1/v1/images/generate", frozenset({"v1", "v2"}),
+        load_listing(DEFAULT_LISTING),
+        "http://127.0.0.1/v1/images/generate",
+        frozenset({"v1", "v2"}),
         "payment_required",
-    )  # fmt: skip
+    )
     content = json.dumps(body).encode()
 
     async def answer(request: Request) -> Response:

@@ -4,25 +4,8 @@ no background worker, the same answer in every process that shares the store."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Status(StrEnum):
-    PENDING = "pending"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
-TERMINAL = frozenset({Status.COMPLETED, Status.FAILED})
-ALLOWED_TRANSITIONS = frozenset(
-    {
-        (Status.PENDING, Status.PROCESSING),
-        (Status.PENDING, Status.FAILED),
-        (Status.PROCESSING, Status.COMPLETED),
-        (Status.PROCESSING, Status.FAILED),
-    }
-)
+from x402_core.jobstatus import TERMINAL, Status
 
 
 @dataclass(frozen=True, slots=True)

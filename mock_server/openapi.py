@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server.listing import Listing
 from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE, X_PAYMENT
+from x402_core.listing import Listing
 
 
 def openapi_document(listing: Listing) -> dict[str, Any]:

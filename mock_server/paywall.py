@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from mock_server.listing import Listing
 from x402_core.headers import (
     PAYMENT_REQUIRED,
     PAYMENT_RESPONSE,
@@ -20,6 +19,7 @@ from x402_core.headers import (
     encode_header,
     encode_json_header,
 )
+from x402_core.listing import Listing
 from x402_core.models import (
     PaymentPayloadV1,
     PaymentPayloadV2,

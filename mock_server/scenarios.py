@@ -30,6 +30,7 @@ SCENARIOS: dict[str, Scenario] = {
     for s in (
         Scenario("happy", "queued 1 s, processing 3 s, then completed", _HAPPY),
         Scenario("instant", "completed as soon as it is created", Plan(0.0, 0.0)),
+        Scenario("quick", "queued 0.2 s, processing 0.5 s, then completed", Plan(0.2, 0.5)),
         Scenario("slow", "queued 10 s, processing 30 s, then completed", Plan(10.0, 30.0)),
         Scenario("stuck", "queued 1 s, then processing forever", Plan(1.0, None)),
         Scenario(

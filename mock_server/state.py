@@ -11,10 +11,10 @@ from mock_server.clock import Clock, make_clock
 from mock_server.config import ServerSettings
 from mock_server.facilitator_client import FacilitatorClient
 from mock_server.images import ImageCache
-from mock_server.listing import Listing, load_listing
 from mock_server.scenarios import ScenarioPicker
 from mock_server.stores import Store, open_store
 from x402_core.journal import Journal
+from x402_core.listing import Listing, load_listing
 
 
 @dataclass

@@ -13,8 +13,9 @@ from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
 from x402_core.envconfig import SettingsError
+from x402_core.listing import ListingError
 from x402_harness.commands import conformance, demo, facilitator, server, up
-from x402_harness.commands.conformance.facilitator import RemoteTargetError
+from x402_harness.commands.conformance.targets import RemoteTargetError
 from x402_harness.console import console
 
 COMMANDS = {
@@ -32,6 +33,7 @@ USAGE_ERRORS = (
     RemoteRpcRefusedError,
     RemoteTargetError,
     SettingsError,
+    ListingError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.jobs import ALLOWED_TRANSITIONS, TERMINAL, Job, Plan, Status, status_at
+from mock_server.jobs import Job, Plan, status_at
+from x402_core.jobstatus import ALLOWED_TRANSITIONS, TERMINAL, Status
 
 durations = st.floats(min_value=0, max_value=100, allow_nan=False)
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from mock_server.config import ServerSettings, ServerSettingsError
-from mock_server.listing import DEFAULT_LISTING, ListingError, load_listing
+from mock_server.listing import DEFAULT_LISTING
 from tests.mock_server.conftest import World
 from x402_core.envconfig import SettingsError
+from x402_core.listing import ListingError, load_listing
 
 
 def test_openapi_describes_the_paid_endpoint(world: World) -> None:
@@ -24,7 +25,7 @@ def test_openapi_describes_the_paid_endpoint(world: World) -> None:
 
 
 def test_the_packaged_listing_matches_the_seed() -> None:
-    listing = load_listing()
+    listing = load_listing(DEFAULT_LISTING)
     assert (listing.amount, listing.max_timeout_seconds, listing.path) == (
         50_000,
         300,

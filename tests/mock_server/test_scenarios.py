@@ -47,6 +47,15 @@ def test_instant(test_world: World) -> None:
     assert paid_job(test_world, "instant")["status"] == "completed"
 
 
+def test_quick(test_world: World) -> None:
+    job = paid_job(test_world, "quick")
+    assert statuses(test_world, job["id"], [0.1, 0.2, 0.5]) == [
+        "pending",
+        "processing",
+        "completed",
+    ]
+
+
 def test_slow(test_world: World) -> None:
     job = paid_job(test_world, "slow")
     assert statuses(test_world, job["id"], [9, 2, 28, 2]) == [

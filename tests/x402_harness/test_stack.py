@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mock_server.config import ServerSettings
-from mock_server.listing import ListingError
+from x402_core.listing import ListingError
 from x402_core.payer import Payer
 from x402_core.wallets import test_wallet
 from x402_harness.stack import Stack, StackConfig, StackError

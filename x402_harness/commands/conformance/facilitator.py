@@ -6,12 +6,8 @@ import argparse
 
 from conformance.facilitator import REASON_TABLES, grade_facilitator
 from conformance.report import Report
-from facilitator_sim.chains.evm import is_loopback_url
 from x402_core.wallets import test_wallet
-
-
-class RemoteTargetError(ValueError):
-    """A URL off this machine was given without --allow-remote."""
+from x402_harness.commands.conformance.targets import refuse_remote
 
 
 def add_parser(
@@ -45,11 +41,7 @@ def add_parser(
 
 
 def grade(args: argparse.Namespace) -> Report:
-    for url in filter(None, (args.url, args.rpc_url)):
-        if not args.allow_remote and not is_loopback_url(url):
-            raise RemoteTargetError(
-                f"refusing {url}: it is not on loopback; pass --allow-remote to grade it anyway"
-            )
+    refuse_remote([args.url, args.rpc_url], allowed=args.allow_remote)
     return grade_facilitator(
         args.url,
         reasons=args.reasons,

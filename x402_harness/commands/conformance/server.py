@@ -1,17 +1,70 @@
-"""`x402-harness conformance server`."""
+"""`x402-harness conformance server URL`: grade a paid endpoint, black-box."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from conformance.report import Report
+from conformance.server import grade_server
+from mock_server.listing import DEFAULT_LISTING
+from x402_core.listing import load_listing
+from x402_core.wallets import test_wallet
+from x402_harness.commands.conformance.targets import refuse_remote
 
 
 def add_parser(
     subparsers: argparse._SubParsersAction, report_options: argparse.ArgumentParser
 ) -> None:
-    subparsers.add_parser("server", parents=[report_options], help="grade a server")
+    parser = subparsers.add_parser(
+        "server",
+        parents=[report_options],
+        help="grade a paid endpoint at a URL (the mock, or your staging server)",
+        description="Ask the endpoint for payment, pay it validly and invalidly, replay, poll the "
+        "job and download its images; grade every answer against the endpoint's listing. Pays "
+        "with test wallet 2; a run buys three jobs (0.15 test USDC).",
+    )
+    parser.add_argument(
+        "url", help="the paid endpoint, e.g. http://127.0.0.1:8402/v1/images/generate"
+    )
+    parser.add_argument(
+        "--listing", type=Path, default=DEFAULT_LISTING, help="the listing it must match (xGen's)"
+    )
+    parser.add_argument("--rpc-url", help="the chain's RPC URL: replays are checked on chain")
+    parser.add_argument(
+        "--payer-index", type=int, default=2, help="test wallet that pays (default 2)"
+    )
+    parser.add_argument(
+        "--header",
+        type=_header,
+        action="append",
+        default=[],
+        metavar="NAME:VALUE",
+        help="send this header with every request (e.g. X-Mock-Scenario:quick)",
+    )
+    parser.add_argument(
+        "--poll-timeout", type=float, default=30.0, help="seconds to wait for a terminal job"
+    )
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow URLs that are not on loopback"
+    )
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:VALUE")
+    return name.strip(), value.strip()
 
 
 def grade(args: argparse.Namespace) -> Report:
-    raise NotImplementedError
+    refuse_remote([args.url, args.rpc_url], allowed=args.allow_remote)
+    return grade_server(
+        args.url,
+        load_listing(args.listing),
+        payer=test_wallet(args.payer_index),
+        rpc_url=args.rpc_url,
+        headers=dict(args.header),
+        poll_timeout=args.poll_timeout,
+        only=args.only,
+    )

@@ -1,0 +1,178 @@
+"""The server checks pass on the mock (ledger and Anvil) and catch every broken server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.catalog import Level, Outcome, Role, load_all
+from conformance.report import Report
+from conformance.server import grade_server
+from facilitator_sim.app import create_app as create_facilitator
+from facilitator_sim.chains.factory import fund_test_wallets, open_chain
+from mock_server.app import create_app as create_mock
+from mock_server.config import ServerSettings
+from mock_server.listing import DEFAULT_LISTING
+from tests.conformance import broken_servers as broken
+from x402_core.listing import load_listing
+from x402_harness.cli import main
+from x402_harness.servers import ServerThread
+from x402_harness.stack import Stack, StackConfig
+
+QUICK = {"X-Mock-Scenario": "quick"}
+LISTING = load_listing(DEFAULT_LISTING)
+
+
+@dataclass(frozen=True)
+class Variant:
+    rewrite: Callable[[], broken.AnswerRewrite | None] = lambda: None
+    on_request: broken.RequestRewrite | None = None
+    listing_changes: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=lambda: dict(QUICK))
+    fails: frozenset[str] = frozenset()
+
+
+def _v(*fails: str, **kwargs: Any) -> Variant:
+    return Variant(fails=frozenset(fails), **kwargs)
+
+
+PAID_FLOW = ("SRV-012", "SRV-014", "SRV-015", "SRV-016", "SRV-018", "SRV-019", "SRV-020")
+VARIANTS: dict[str, Variant] = {
+    "unpaid answered 401": _v("SRV-001", rewrite=lambda: broken.unpaid_is_401),
+    "no PAYMENT-REQUIRED header": _v("SRV-002", rewrite=lambda: broken.strip_offer_header),
+    "price differs from the listing": _v(
+        "SRV-004", listing_changes={"max_amount_required_atomic": "60000"}
+    ),
+    "payTo differs from the listing": _v(
+        "SRV-006", listing_changes={"pay_to": "0x000000000000000000000000000000000000b0b0"}
+    ),
+    "asset rewritten in the offer": _v(
+        "SRV-005", *PAID_FLOW, "SRV-022", rewrite=lambda: broken.OFFER_REWRITES["asset rewritten"]
+    ),
+    "network rewritten in the offer": _v(
+        "SRV-007", *PAID_FLOW, "SRV-022", rewrite=lambda: broken.OFFER_REWRITES["network rewritten"]
+    ),
+    "extra missing from the offer": _v(
+        "SRV-009", *PAID_FLOW, "SRV-022", rewrite=lambda: broken.OFFER_REWRITES["extra missing"]
+    ),
+    "asks payment before validating": _v("SRV-011", rewrite=lambda: broken.invalid_body_gets_402),
+    "charges for an invalid body": _v(
+        "SRV-012",
+        rewrite=lambda: broken.answer_400_after_charging,
+        on_request=broken.settle_despite_invalid_body,
+    ),
+    "402 for a malformed header": _v("SRV-013", rewrite=lambda: broken.malformed_header_gets_402),
+    "a refusal creates a job": _v(
+        "SRV-014", "SRV-015", "SRV-016", rewrite=lambda: broken.refusal_creates_job
+    ),
+    "no job id in the paid answer": _v("SRV-018", rewrite=lambda: broken.drop_job_id),
+    "no PAYMENT-RESPONSE": _v("SRV-019", rewrite=lambda: broken.strip_header("payment-response")),
+    "no X-PAYMENT-RESPONSE": _v(
+        "SRV-020", rewrite=lambda: broken.strip_header("x-payment-response")
+    ),
+    "replay bought again": _v("SRV-022", rewrite=broken.ReplayRefused),
+    "an unknown status word": _v("SRV-023", rewrite=lambda: broken.processing_is_running),
+    "a terminal status reopens": _v("SRV-024", rewrite=broken.TerminalReopens),
+    "images are not PNGs": _v("SRV-027", rewrite=lambda: broken.images_are_not_png),
+    "500 for an unknown id": _v("SRV-028", rewrite=lambda: broken.unknown_id_is_500),
+    "a failed job without its error": _v(
+        "SRV-029", rewrite=lambda: broken.failure_without_error, headers={"X-Mock-Scenario": "fail"}
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def facilitator_url() -> Iterator[str]:
+    with open_chain("ledger") as opened:
+        fund_test_wallets(opened.chain)
+        with ServerThread(create_facilitator(opened.chain)) as server:
+            yield server.url
+
+
+def _listing_file(tmp_path: Path, changes: dict[str, Any]) -> Path:
+    data = json.loads(DEFAULT_LISTING.read_text())
+    data["accepts"][0].update(changes)
+    path = tmp_path / "listing.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _grade_variant(variant: Variant, facilitator_url: str, tmp_path: Path) -> Report:
+    settings = ServerSettings(facilitator_url=facilitator_url)
+    if variant.listing_changes:
+        settings = ServerSettings(
+            facilitator_url=facilitator_url,
+            listing_path=_listing_file(tmp_path, variant.listing_changes),
+        )
+    app: Any = create_mock(settings)
+    rewrite = variant.rewrite()
+    if rewrite is not None or variant.on_request is not None:
+        app = broken.Rewrite(app, rewrite, variant.on_request)
+    with ServerThread(app) as server:
+        return grade_server(
+            server.url + LISTING.path, LISTING, headers=variant.headers, poll_timeout=15
+        )
+
+
+def test_there_are_at_least_twenty_server_checks() -> None:
+    assert len(load_all().checks(Role.SERVER)) >= 20
+
+
+@pytest.mark.parametrize("chain", ["ledger", pytest.param("anvil", marks=pytest.mark.anvil)])
+def test_the_mock_passes_every_server_check(chain: str) -> None:
+    with Stack(StackConfig(chain=chain)) as stack:
+        report = grade_server(
+            stack.endpoint_url, stack.listing, rpc_url=stack.chain.rpc_url, headers=QUICK
+        )
+    assert report.failed_ids() == set()
+    assert {r.check.id for r in report.results if r.outcome is Outcome.NOT_APPLICABLE} == {
+        "SRV-029"
+    }
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_each_broken_server_fails_exactly_its_checks(
+    name: str, facilitator_url: str, tmp_path: Path
+) -> None:
+    variant = VARIANTS[name]
+    report = _grade_variant(variant, facilitator_url, tmp_path)
+    assert report.failed_ids(Level.MUST) == variant.fails
+
+
+def test_every_must_check_is_caught_by_some_broken_server() -> None:
+    caught = set().union(*(v.fails for v in VARIANTS.values()))
+    musts = {c.id for c in load_all().checks(Role.SERVER) if c.level is Level.MUST}
+    assert musts <= caught
+
+
+def test_command_line_grades_the_mock(capsys: pytest.CaptureFixture[str]) -> None:
+    with Stack() as stack:
+        code = main(
+            [
+                "conformance",
+                "server",
+                stack.endpoint_url,
+                "--header",
+                "X-Mock-Scenario:quick",
+                "--only",
+                "SRV-001",
+                "SRV-018",
+            ]
+        )
+    assert code == 0
+    assert "MUST: 2 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_command_line_refuses_bad_headers_and_remote_targets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["conformance", "server", "http://127.0.0.1:1/x", "--header", "nocolon"])
+    assert exited.value.code == 2
+    assert main(["conformance", "server", "http://198.51.100.7/v1/images/generate"]) == 2
+    assert "not on loopback" in capsys.readouterr().out
