@@ -15,6 +15,7 @@ from facilitator_sim.chains.evm import RemoteRpcRefusedError
 from x402_core.envconfig import SettingsError
 from x402_core.listing import ListingError
 from x402_harness.commands import conformance, demo, facilitator, server, up
+from x402_harness.commands.conformance.client import ClientCommandError
 from x402_harness.commands.conformance.targets import RemoteTargetError
 from x402_harness.console import console
 
@@ -29,6 +30,7 @@ USAGE_ERRORS = (
     AnvilNotFoundError,
     AnvilStartError,
     CatalogError,
+    ClientCommandError,
     ChainError,
     RemoteRpcRefusedError,
     RemoteTargetError,

@@ -1,17 +1,74 @@
-"""`x402-harness conformance client`."""
+"""`x402-harness conformance client -- COMMAND`: run a client through the scenarios and grade it."""
 
 from __future__ import annotations
 
 import argparse
 
+from conformance.client import ClientRun, CommandClient, grade_client
+from conformance.client.session import SCENARIO_TIMEOUTS
 from conformance.report import Report
+from conformance.target import StackUrls
+from x402_harness.console import console
+from x402_harness.stack import Stack, StackConfig
+
+
+class ClientCommandError(ValueError):
+    """No client command was given."""
 
 
 def add_parser(
     subparsers: argparse._SubParsersAction, report_options: argparse.ArgumentParser
 ) -> None:
-    subparsers.add_parser("client", parents=[report_options], help="grade a client")
+    parser = subparsers.add_parser(
+        "client",
+        parents=[report_options],
+        help="run a client command through every scenario and grade it",
+        description="Start the stack, then for each scenario run COMMAND with the x402 end-to-end "
+        "client contract (EVM_PRIVATE_KEY, RESOURCE_SERVER_URL, ENDPOINT_PATH, EVM_RPC_URL, plus "
+        "X402_REQUEST_METHOD, X402_REQUEST_BODY, X402_TIMEOUT_SECONDS, X402_MAX_AMOUNT; a JSON "
+        "result on the last stdout line; exit 0 or 1) and grade what the server saw.",
+    )
+    parser.add_argument("--chain", default="ledger", help="ledger (default), anvil or an RPC URL")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=sorted(SCENARIO_TIMEOUTS),
+        help="run only these scenarios (repeatable; default: all)",
+    )
+    parser.add_argument("--timeout", type=float, help="seconds a client gets per scenario")
+    parser.add_argument(
+        "client_command", nargs=argparse.REMAINDER, metavar="COMMAND", help="-- the client command"
+    )
 
 
 def grade(args: argparse.Namespace) -> Report:
-    raise NotImplementedError
+    command = args.client_command
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        raise ClientCommandError("give the client command after --, e.g. -- python my_client.py")
+    with Stack(StackConfig(chain=args.chain)) as stack:
+        urls = StackUrls(
+            stack.server_url,
+            stack.listing.path,
+            stack.admin_url,
+            stack.facilitator_url,
+            stack.chain.rpc_url,
+        )
+        return grade_client(
+            CommandClient(command),
+            urls,
+            scenarios=args.scenario,
+            timeout=args.timeout,
+            only=args.only,
+            progress=_progress,
+        )
+
+
+def _progress(scenario: str, run: ClientRun | None) -> None:
+    if run is None:
+        console.print(f"scenario [bold]{scenario}[/bold] …", end=" ")
+        return
+    outcome = "[green]success[/green]" if run.success else "[yellow]failure[/yellow]"
+    timed_out = " [red](killed: timed out)[/red]" if run.timed_out else ""
+    console.print(f"{outcome} in {run.seconds:.1f} s, exit {run.exit_code}{timed_out}")

@@ -1,0 +1,146 @@
+"""A client run through scenarios against a running mock: what it did, read from the journal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import httpx
+
+from conformance.client.runner import ClientEnv, ClientRun, ClientUnderTest
+from conformance.target import StackUrls
+from x402_core.headers import PAYMENT_REQUIRED, decode_header
+from x402_core.models import PaymentRequiredV1, PaymentRequiredV2
+from x402_core.wallets import TestWallet, test_wallet
+
+REQUEST_BODY = {
+    "model": "nano-banana-2",
+    "prompt": "conformance: a red bicycle",
+    "resolution": "1K",
+}
+SCENARIO_TIMEOUTS = {
+    "quick": 20.0,
+    "rate_limited": 20.0,
+    "status_errors": 20.0,
+    "fail": 20.0,
+    "settle_fails": 20.0,
+    "stuck": 3.0,
+}
+"""The scenarios a client is run through, with the timeout it is told to keep."""
+Progress = Callable[[str, ClientRun | None], None]
+
+
+@dataclass
+class ScenarioRun:
+    """One scenario: what the client reported and every request the server saw meanwhile."""
+
+    scenario: str
+    timeout: float
+    run: ClientRun
+    entries: list[dict[str, Any]]
+    endpoint_path: str
+
+    @property
+    def purchases(self) -> list[dict[str, Any]]:
+        return [
+            e for e in self.entries if e["method"] == "POST" and e["path"] == self.endpoint_path
+        ]
+
+    @property
+    def unpaid(self) -> list[dict[str, Any]]:
+        return [e for e in self.purchases if not _payment_headers(e)]
+
+    @property
+    def paid(self) -> list[dict[str, Any]]:
+        return [e for e in self.purchases if _payment_headers(e)]
+
+    @property
+    def polls(self) -> list[dict[str, Any]]:
+        prefix = self.endpoint_path + "/"
+        return [e for e in self.entries if e["method"] == "GET" and e["path"].startswith(prefix)]
+
+    @property
+    def downloads(self) -> list[dict[str, Any]]:
+        return [e for e in self.entries if e["method"] == "GET" and e["path"].endswith(".png")]
+
+    def evidence(self) -> dict[str, Any]:
+        seen = [f"{e['method']} {e['path']} → {e['status']}" for e in self.entries]
+        return {
+            "sent": {"scenario": self.scenario, "requests": seen},
+            "received": self.run.summary(),
+        }
+
+
+def _payment_headers(entry: dict[str, Any]) -> list[str]:
+    return [h for h in ("payment-signature", "x-payment") if h in entry["headers"]]
+
+
+@dataclass
+class ClientSession:
+    """The context of client checks: every scenario's run, and the offer the client was made."""
+
+    urls: StackUrls
+    runs: dict[str, ScenarioRun] = field(default_factory=dict)
+
+    def run(self, name: str) -> ScenarioRun | None:
+        return self.runs.get(name)
+
+    @cached_property
+    def offer_v2(self) -> PaymentRequiredV2 | None:
+        for run in self.runs.values():
+            for entry in run.unpaid:
+                value = entry["response_headers"].get(PAYMENT_REQUIRED.lower())
+                if value:
+                    return decode_header(value, PaymentRequiredV2)
+        return None
+
+    @cached_property
+    def offer_v1(self) -> PaymentRequiredV1 | None:
+        for run in self.runs.values():
+            for entry in run.unpaid:
+                if entry["status"] == 402 and entry["response_body"]:
+                    return PaymentRequiredV1.model_validate_json(entry["response_body"])
+        return None
+
+    def all_paid(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(run.scenario, e) for run in self.runs.values() for e in run.paid]
+
+
+def observe(
+    client: ClientUnderTest,
+    urls: StackUrls,
+    *,
+    scenarios: Sequence[str] | None = None,
+    payer: TestWallet | None = None,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+) -> ClientSession:
+    """Run the client once per scenario, the mock reset and set to that scenario each time."""
+    payer = payer or test_wallet(3)
+    session = ClientSession(urls)
+    with httpx.Client(base_url=urls.admin_url, timeout=10) as admin:
+        for name in scenarios or list(SCENARIO_TIMEOUTS):
+            admin.post("/reset").raise_for_status()
+            admin.post("/scenario", json={"name": name}).raise_for_status()
+            limit = timeout if timeout is not None else SCENARIO_TIMEOUTS.get(name, 20.0)
+            env = ClientEnv(
+                payer.private_key_hex,
+                urls.server_url,
+                urls.endpoint_path,
+                urls.rpc_url,
+                dict(REQUEST_BODY),
+                timeout_seconds=limit,
+            )
+            if progress:
+                progress(name, None)
+            result = client.run(env)
+            time.sleep(0.05)  # answers are journaled before their last byte; let stragglers land
+            entries = admin.get("/journal").raise_for_status().json()["entries"]
+            session.runs[name] = ScenarioRun(name, limit, result, entries, urls.endpoint_path)
+            if progress:
+                progress(name, result)
+        admin.post("/scenario", json={"name": "happy"}).raise_for_status()
+    return session
