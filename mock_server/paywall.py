@@ -3,6 +3,8 @@ and the bodies sent to the facilitator."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,7 @@ from x402_core.models import (
     PaymentRequirementsV2,
     ResourceInfo,
 )
+from x402_core.networks import Network
 from x402_core.reasons import Reason
 
 
@@ -85,10 +88,25 @@ def requirements_v1(listing: Listing, resource_url: str) -> PaymentRequirementsV
     )
 
 
+UNKNOWN_ASSET = "0x00000000000000000000000000000000DeaDBeef"
+UNPAYABLE_OFFERS: dict[str, Callable[[Listing], Listing]] = {
+    "unknown_network": lambda listing: dataclasses.replace(
+        listing, network=Network("x402h-unknown", 999_999, listing.network.usdc)
+    ),
+    "unknown_asset": lambda listing: dataclasses.replace(listing, asset=UNKNOWN_ASSET),
+    "overpriced": lambda listing: dataclasses.replace(listing, amount=listing.amount * 100),
+}
+MALFORMED_OFFER = "malformed"
+
+
 def offer(
-    listing: Listing, resource_url: str, versions: frozenset[str], error: str
+    listing: Listing, resource_url: str, versions: frozenset[str], error: str, flaw: str = ""
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """(headers, JSON body) of a 402: v2 in `PAYMENT-REQUIRED`, v1 in the body."""
+    """(headers, JSON body) of a 402: v2 in `PAYMENT-REQUIRED`, v1 in the body; `flaw` names an
+    unpayable variant of the offer, for scenarios that test a client's refusal."""
+    if flaw == MALFORMED_OFFER:
+        return {PAYMENT_REQUIRED: "%not base64: a malformed offer%"}, {"x402Version": "one"}
+    listing = UNPAYABLE_OFFERS[flaw](listing) if flaw else listing
     headers: dict[str, str] = {}
     v2 = PaymentRequiredV2(
         x402_version=2,

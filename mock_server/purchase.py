@@ -57,7 +57,11 @@ async def generate(request: Request) -> Response:
         return error(400, exc.reason, exc.message)
     if payment is None:
         return payment_required(
-            request, state, "payment_required", "pay with PAYMENT-SIGNATURE (v2) or X-PAYMENT (v1)"
+            request,
+            state,
+            "payment_required",
+            "pay with PAYMENT-SIGNATURE (v2) or X-PAYMENT (v1)",
+            flaw=scenario.offer,
         )
     lock = state.payment_locks[payment.key]
     try:

@@ -39,10 +39,16 @@ def resource_url(request: Request, state: ServerState) -> str:
 
 
 def payment_required(
-    request: Request, state: ServerState, reason: str, message: str = "", **headers: str
+    request: Request,
+    state: ServerState,
+    reason: str,
+    message: str = "",
+    flaw: str = "",
+    **headers: str,
 ) -> Response:
-    """402 with the offer: v2 in the PAYMENT-REQUIRED header, v1 in the body; `error` = reason."""
-    offer_headers, body = _offer(state, resource_url(request, state), reason)
+    """402 with the offer: v2 in the PAYMENT-REQUIRED header, v1 in the body; `error` = reason.
+    `flaw` serves an unpayable variant of the offer (the offer_* scenarios)."""
+    offer_headers, body = _offer(state, resource_url(request, state), reason, flaw)
     if message:
         headers[MESSAGE_HEADER] = message.encode("ascii", "replace").decode()[:500]
     return Response(
@@ -53,14 +59,16 @@ def payment_required(
     )
 
 
-def _offer(state: ServerState, resource: str, reason: str) -> tuple[dict[str, str], bytes]:
-    """The encoded 402 for (resource, reason): the same for every request, so built once."""
-    key = (resource, reason)
+def _offer(
+    state: ServerState, resource: str, reason: str, flaw: str
+) -> tuple[dict[str, str], bytes]:
+    """The encoded 402 for (resource, reason, flaw): the same for every request, so built once."""
+    key = (resource, reason, flaw)
     cached = state.offers.get(key)
     if cached is None:
         if len(state.offers) >= 256:  # resources come from Host headers: keep it bounded
             state.offers.clear()
-        headers, body = offer(state.listing, resource, state.settings.versions, reason)
+        headers, body = offer(state.listing, resource, state.settings.versions, reason, flaw)
         cached = state.offers[key] = (headers, json.dumps(body, separators=(",", ":")).encode())
     return cached
 

@@ -21,6 +21,8 @@ class Scenario:
     server_error_after_settle: bool = False
     rate_limited_polling: bool = False
     status_errors: bool = False
+    offer: str = ""
+    """A flaw of the 402 offer a client must refuse to pay (`paywall.UNPAYABLE_OFFERS`)."""
 
 
 _HAPPY = Plan(queue_seconds=1.0, processing_seconds=3.0)
@@ -79,6 +81,30 @@ SCENARIOS: dict[str, Scenario] = {
             "settles, then answers 500 once; re-sending the payment returns the job",
             _HAPPY,
             server_error_after_settle=True,
+        ),
+        Scenario(
+            "offer_unknown_network",
+            "the 402 asks for payment on a network no client knows (eip155:999999)",
+            _HAPPY,
+            offer="unknown_network",
+        ),
+        Scenario(
+            "offer_unknown_asset",
+            "the 402 asks for payment in a token that is not USDC",
+            _HAPPY,
+            offer="unknown_asset",
+        ),
+        Scenario(
+            "offer_overpriced",
+            "the 402 asks for 100 times the listed price",
+            _HAPPY,
+            offer="overpriced",
+        ),
+        Scenario(
+            "offer_malformed",
+            "the 402's PAYMENT-REQUIRED header and body cannot be read",
+            _HAPPY,
+            offer="malformed",
         ),
     )
 }

@@ -52,7 +52,7 @@ class ServerState:
     payment_locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
-    offers: dict[tuple[str, str], tuple[dict[str, str], bytes]] = field(default_factory=dict)
+    offers: dict[tuple[str, str, str], tuple[dict[str, str], bytes]] = field(default_factory=dict)
     """Encoded 402 answers by (resource URL, reason)."""
     errored_once: set[str] = field(default_factory=set)
     """Payments already answered with the scenario's deliberate 500."""

@@ -330,3 +330,99 @@ def reads_settlement(session: ClientSession, run: ScenarioRun) -> Verdict:
     return (passed if ok else failed)(
         "the settlement's transaction in the result", expected=transactions, received=run.run.result
     )
+
+
+def _refuses(scenario: str, what: str) -> Callable[[ClientSession], Verdict]:
+    @_in(scenario)
+    def grade(session: ClientSession, run: ScenarioRun) -> Verdict:
+        ok = not run.paid and not run.run.success
+        note = f"{what}: {len(run.paid)} payment(s), reported {'success' if run.run.success else 'failure'}"  # noqa: E501
+        return (passed if ok else failed)(note, **run.evidence())
+
+    return grade
+
+
+REFUSALS = "x402-specification-v2.md §5.1 PaymentRequired; the client's own limits"
+catalog.check(
+    "CLI-019",
+    Level.MUST,
+    "refuses, without paying, an offer on a network it does not know",
+    REFUSALS,
+)(
+    _refuses("offer_unknown_network", "unknown network")
+)
+catalog.check(
+    "CLI-020",
+    Level.MUST,
+    "refuses, without paying, an offer in an asset it does not know",
+    REFUSALS,
+)(
+    _refuses("offer_unknown_asset", "unknown asset")
+)
+catalog.check(
+    "CLI-021", Level.MUST, "refuses, without paying, a price above its maximum", REFUSALS
+)(
+    _refuses("offer_overpriced", "100 × the price")
+)
+catalog.check(
+    "CLI-022",
+    Level.MUST,
+    "refuses, without paying, a PAYMENT-REQUIRED it cannot read",
+    HTTP_V2 + " PAYMENT-REQUIRED",
+)(
+    _refuses("offer_malformed", "malformed offer")
+)
+
+
+@catalog.check(
+    "CLI-023",
+    Level.MUST,
+    "when the server cannot reach its facilitator (503), reports failure without paying in a loop",
+    E2E,
+)
+@_in("facilitator_down")
+def facilitator_down(session: ClientSession, run: ScenarioRun) -> Verdict:
+    ok = len(run.paid) <= 2 and not run.run.success
+    return (passed if ok else failed)(f"{len(run.paid)} paid attempt(s)", **run.evidence())
+
+
+@catalog.check(
+    "CLI-024",
+    Level.MUST,
+    "sends one payment header, whose x402Version is its header's (v2 or v1)",
+    HTTP_V2 + " PAYMENT-SIGNATURE",
+)
+def header_matches_version(session: ClientSession) -> Verdict:
+    paid = session.all_paid()
+    if not paid:
+        return not_applicable("the client never paid")
+    for scenario, entry in paid:
+        headers = entry["headers"]
+        if "payment-signature" in headers and "x-payment" in headers:
+            return failed(
+                "sent PAYMENT-SIGNATURE and X-PAYMENT together",
+                sent={"scenario": scenario, "headers": headers},
+            )
+        expected = 2 if "payment-signature" in headers else 1
+        payment = entry.get("payment") or {}
+        if payment and payment.get("x402Version") != expected:
+            return failed(
+                f"x402Version {payment.get('x402Version')} under a v{expected} header",
+                sent={"scenario": scenario, "payment": payment},
+            )
+    return passed(f"{len(paid)} payment(s), one header each, versions consistent")
+
+
+@catalog.check("CLI-025", Level.SHOULD, "polls only the status URL of the job it bought", LISTING)
+@_in("quick")
+def polls_own_job(session: ClientSession, run: ScenarioRun) -> Verdict:
+    bought = {
+        json.loads(e["response_body"]).get("id")
+        for e in run.paid
+        if e["status"] == 200 and e["response_body"]
+    }
+    polled = {e["path"].rsplit("/", 1)[-1] for e in run.polls}
+    stray = polled - bought
+    return (failed if stray else passed)(
+        "polled job ids", expected=sorted(bought), received=sorted(polled)
+    )

@@ -28,6 +28,11 @@ SCENARIO_TIMEOUTS = {
     "fail": 20.0,
     "settle_fails": 20.0,
     "stuck": 3.0,
+    "facilitator_down": 10.0,
+    "offer_unknown_network": 10.0,
+    "offer_unknown_asset": 10.0,
+    "offer_overpriced": 10.0,
+    "offer_malformed": 10.0,
 }
 """The scenarios a client is run through, with the timeout it is told to keep."""
 Progress = Callable[[str, ClientRun | None], None]

@@ -9,16 +9,20 @@ from typing import Any
 import httpx
 
 from conformance.client import CallableClient, ClientEnv
+from conformance.facilitator.payloads import requirements_v2
 from x402_core.eip3009 import Authorization, Domain, sign_authorization
 from x402_core.headers import (
     PAYMENT_REQUIRED,
     PAYMENT_RESPONSE,
     PAYMENT_SIGNATURE,
+    X_PAYMENT,
+    HeaderError,
     decode_header,
     decode_json_header,
     encode_header,
 )
 from x402_core.models import ExactEvmPayload, PaymentRequiredV2
+from x402_core.networks import BASE
 from x402_core.payments import pay_v2
 from x402_core.wallets import test_wallet
 
@@ -43,6 +47,10 @@ class Flaws:
     garbage_header: bool = False
     hides_transaction: bool = False
     skips_download: bool = False
+    pays_unknown_offers: bool = False
+    pays_unreadable_offer: bool = False
+    both_headers: bool = False
+    polls_other_job: bool = False
 
 
 def flawed(**flaws: bool) -> CallableClient:
@@ -54,14 +62,14 @@ def _pay(env: ClientEnv, flaws: Flaws) -> dict[str, Any]:
     payer = next(w for w in (test_wallet(i) for i in range(20)) if w.private_key == wallet_key)
     url = env.server_url + env.endpoint_path
     with httpx.Client(timeout=10) as http:
-        offer_answer = http.post(url, json=env.body)
-        offer = decode_header(offer_answer.headers[PAYMENT_REQUIRED], PaymentRequiredV2).accepts[0]
+        offer = _offer(http.post(url, json=env.body), flaws)
         body = {**env.body, "prompt": "another prompt"} if flaws.changes_body else env.body
         attempts = 5 if flaws.retries_failed_settlement else 1
         for _ in range(attempts):
-            answer = http.post(
-                url, json=body, headers={PAYMENT_SIGNATURE: _header(offer, payer, flaws)}
-            )
+            headers = {PAYMENT_SIGNATURE: _header(offer, payer, flaws)}
+            if flaws.both_headers:
+                headers[X_PAYMENT] = headers[PAYMENT_SIGNATURE]
+            answer = http.post(url, json=body, headers=headers)
             if answer.status_code == 200:
                 break
         if answer.status_code != 200:
@@ -82,6 +90,18 @@ def _pay(env: ClientEnv, flaws: Flaws) -> dict[str, Any]:
         if not flaws.hides_transaction:
             result["transaction"] = settlement["transaction"]
         return result
+
+
+def _offer(answer: httpx.Response, flaws: Flaws) -> Any:
+    try:
+        offer = decode_header(answer.headers[PAYMENT_REQUIRED], PaymentRequiredV2).accepts[0]
+    except HeaderError:
+        if not flaws.pays_unreadable_offer:
+            raise
+        return requirements_v2()  # what xGen usually asks, assumed
+    if flaws.pays_unknown_offers:
+        offer = offer.model_copy(update={"network": BASE.caip2, "asset": BASE.usdc.address})
+    return offer
 
 
 def _header(offer: Any, payer: Any, flaws: Flaws) -> str:
@@ -118,6 +138,8 @@ def _poll(
 ) -> dict[str, Any] | None:
     limit = env.timeout_seconds * (3 if flaws.ignores_timeout else 1)
     deadline = time.monotonic() + limit
+    if flaws.polls_other_job:
+        http.get(status_url.rsplit("/", 1)[0] + "/job_somebody_else")
     while time.monotonic() < deadline:
         answer = http.get(status_url)
         if answer.status_code == 503 and flaws.gives_up_on_503:

@@ -33,7 +33,17 @@ BROKEN: dict[str, tuple[list[str], set[str]]] = {
     "alters_accepted": (["quick"], {"CLI-001", "CLI-003", "CLI-006", "CLI-009", "CLI-011"}),
     "pays_more": (["quick"], {"CLI-001", "CLI-004", "CLI-009", "CLI-011"}),
     "garbage_header": (["quick"], {"CLI-001", "CLI-002", "CLI-009", "CLI-011"}),
+    "pays_unknown_offers": (
+        ["offer_unknown_network", "offer_unknown_asset"],
+        {"CLI-003", "CLI-019", "CLI-020"},
+    ),
+    "pays_unreadable_offer": (["offer_malformed"], {"CLI-003", "CLI-022"}),
+    "both_headers": (["quick"], {"CLI-001", "CLI-002", "CLI-009", "CLI-011", "CLI-024"}),
 }
+# The small client has no price limit: in the overpriced scenario it pays.
+OVERPRICED = ("skips_download", (["offer_overpriced"], {"CLI-021"}))
+BROKEN[OVERPRICED[0]] = OVERPRICED[1]
+BROKEN["retries_failed_settlement"] = (["settle_fails", "facilitator_down"], {"CLI-010", "CLI-023"})
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from mock_server.scenarios import SCENARIOS
-from tests.mock_server.conftest import World
-from x402_core.headers import PAYMENT_RESPONSE, decode_json_header
+from tests.mock_server.conftest import BODY, World
+from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_RESPONSE, HeaderError, decode_json_header
 from x402_core.reasons import Reason
 
 
@@ -160,6 +160,36 @@ def paid_job_default(world: World) -> dict:
 def test_default_scenario_from_settings(make_world: Callable[..., World]) -> None:
     world = make_world(default_scenario="instant")
     assert paid_job_default(world)["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "field", "value"),
+    [
+        ("offer_unknown_network", "network", "eip155:999999"),
+        ("offer_unknown_asset", "asset", "0x00000000000000000000000000000000DeaDBeef"),
+        ("offer_overpriced", "amount", "5000000"),
+    ],
+)
+def test_offer_scenarios_serve_an_unpayable_offer_and_still_sell_at_the_real_terms(
+    world: World, scenario: str, field: str, value: str
+) -> None:
+    offered = world.http.post(
+        "/v1/images/generate", json=BODY, headers={"X-Mock-Scenario": scenario}
+    )
+    assert offered.status_code == 402
+    requirement = decode_json_header(offered.headers[PAYMENT_REQUIRED])["accepts"][0]
+    assert requirement[field] == value
+    assert world.pay(**{"X-Mock-Scenario": scenario}).status_code == 200
+
+
+def test_offer_malformed_cannot_be_read(world: World) -> None:
+    offered = world.http.post(
+        "/v1/images/generate", json=BODY, headers={"X-Mock-Scenario": "offer_malformed"}
+    )
+    assert offered.status_code == 402
+    with pytest.raises(HeaderError):
+        decode_json_header(offered.headers[PAYMENT_REQUIRED])
+    assert offered.json()["x402Version"] == "one"
 
 
 def test_every_scenario_is_documented_and_tested() -> None:
