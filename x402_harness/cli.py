@@ -12,6 +12,7 @@ from conformance.catalog import CatalogError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
+from mock_server.config import ServerSettingsError
 from x402_core.envconfig import SettingsError
 from x402_core.listing import ListingError
 from x402_harness.commands import conformance, demo, facilitator, server, up
@@ -36,6 +37,7 @@ USAGE_ERRORS = (
     RemoteTargetError,
     SettingsError,
     ListingError,
+    ServerSettingsError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""
 

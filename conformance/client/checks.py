@@ -14,6 +14,7 @@ from conformance.client.session import ClientSession, ScenarioRun
 from x402_core.eip3009 import Authorization, Domain, SignatureError, recover_signer, transfer_digest
 from x402_core.headers import decode_json_header
 from x402_core.models import PaymentPayloadV1, PaymentPayloadV2, PaymentRequirementsV2
+from x402_core.models.convert import requirements_v1_to_v2
 from x402_core.networks import network_by_caip2
 
 E2E = "e2e__text-client-protocol.txt"
@@ -110,8 +111,11 @@ def _accepted(session: ClientSession, entry: dict[str, Any], payload: Any) -> st
 
 
 def _requirements(session: ClientSession, payload: Any) -> PaymentRequirementsV2 | None:
+    """What the payment answers: v2's `accepted`, or the v1 offer (in v2 terms)."""
     if isinstance(payload, PaymentPayloadV2):
         return payload.accepted
+    if session.offer_v1 is not None:
+        return requirements_v1_to_v2(session.offer_v1.accepts[0])
     return session.offer_v2.accepts[0] if session.offer_v2 else None
 
 

@@ -15,7 +15,8 @@ from tests.conformance.broken_clients import flawed
 from x402_harness.cli import main
 from x402_harness.stack import Stack
 
-REFERENCE = [sys.executable, str(Path(__file__).parents[2] / "examples/clients/reference_payer.py")]
+EXAMPLES = Path(__file__).parents[2] / "examples" / "clients"
+REFERENCE = [sys.executable, str(EXAMPLES / "reference_payer.py")]
 
 # flaw -> (scenarios it is run through, the MUST checks it must fail)
 BROKEN: dict[str, tuple[list[str], set[str]]] = {
@@ -78,3 +79,28 @@ def test_command_line_grades_an_external_client(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert code == 0, out
     assert "CLI-001" in out
+
+
+@pytest.mark.parametrize(
+    ("example", "versions"),
+    [("sdk_httpx.py", "v1,v2"), ("sdk_requests.py", "v1,v2"), ("sdk_v1.py", "v1")],
+)
+def test_the_official_sdk_example_clients_pass(
+    example: str, versions: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = [sys.executable, str(EXAMPLES / example)]
+    scenarios = ["--scenario", "quick", "--scenario", "offer_overpriced"]
+    code = main(["conformance", "client", "--versions", versions, *scenarios, "--", *command])
+    assert code == 0, capsys.readouterr().out
+
+
+def test_the_sdk_v1_client_cannot_pay_a_server_offering_both_versions() -> None:
+    with Stack() as stack:
+        urls = StackUrls(
+            stack.server_url, stack.listing.path, stack.admin_url, stack.facilitator_url
+        )
+        report = grade_client(
+            CommandClient([sys.executable, str(EXAMPLES / "sdk_v1.py")]), urls, scenarios=["quick"]
+        )
+    assert "CLI-001" in report.failed_ids(Level.MUST)
+    assert "No payment requirements match" in str(report.details["runs"]["quick"]["result"])

@@ -8,6 +8,7 @@ from conformance.client import ClientRun, CommandClient, grade_client
 from conformance.client.session import SCENARIO_TIMEOUTS
 from conformance.report import Report
 from conformance.target import StackUrls
+from mock_server.config import ServerSettings
 from x402_harness.console import console
 from x402_harness.stack import Stack, StackConfig
 
@@ -37,6 +38,11 @@ def add_parser(
     )
     parser.add_argument("--timeout", type=float, help="seconds a client gets per scenario")
     parser.add_argument(
+        "--versions",
+        default="v1,v2",
+        help="x402 versions the mock offers: v1,v2 (default), v1 or v2",
+    )
+    parser.add_argument(
         "client_command", nargs=argparse.REMAINDER, metavar="COMMAND", help="-- the client command"
     )
 
@@ -47,7 +53,8 @@ def grade(args: argparse.Namespace) -> Report:
         command = command[1:]
     if not command:
         raise ClientCommandError("give the client command after --, e.g. -- python my_client.py")
-    with Stack(StackConfig(chain=args.chain)) as stack:
+    versions = frozenset(v.strip() for v in args.versions.split(","))
+    with Stack(StackConfig(chain=args.chain, server=ServerSettings(versions=versions))) as stack:
         urls = StackUrls(
             stack.server_url,
             stack.listing.path,
