@@ -162,7 +162,7 @@ VECTORS: tuple[Vector, ...] = (
         "FAC-020",
         "refuses an authorization whose `from` was changed after signing",
         EIP3009,
-        _after_signing(from_address=test_wallet(2).address),
+        _after_signing(from_address=test_wallet(11).address),
         SIG,
         SIG,
     ),
