@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,load]'
 	touch $@ $(VENV)/.installed
 
 # Anvil (the local chain) and solc (the token compiler) come from the npm registry, pinned in

@@ -12,10 +12,12 @@ from conformance.catalog import CatalogError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
+from loadtests.runner import LoadPlanError
+from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
 from x402_core.envconfig import SettingsError
 from x402_core.listing import ListingError
-from x402_harness.commands import conformance, demo, facilitator, server, up
+from x402_harness.commands import conformance, demo, facilitator, load, server, up
 from x402_harness.commands.conformance.client import ClientCommandError
 from x402_harness.commands.conformance.targets import RemoteTargetError
 from x402_harness.console import console
@@ -26,6 +28,7 @@ COMMANDS = {
     "facilitator": facilitator,
     "server": server,
     "conformance": conformance,
+    "load": load,
 }
 USAGE_ERRORS = (
     AnvilNotFoundError,
@@ -37,6 +40,8 @@ USAGE_ERRORS = (
     RemoteTargetError,
     SettingsError,
     ListingError,
+    LoadPlanError,
+    SloError,
     ServerSettingsError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""

@@ -1,0 +1,1 @@
+"""Load tests with Locust: paying users, SLO gates and the stack's invariants after the run."""
