@@ -1,11 +1,14 @@
-# The harness image: the same CLI as on a laptop. Anvil runs from the Foundry image instead.
+# The harness image: the same CLI as on a laptop, with Locust for the load services. Anvil runs
+# from the Foundry image instead.
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY x402_core x402_core
 COPY facilitator_sim facilitator_sim
 COPY mock_server mock_server
+COPY conformance conformance
+COPY loadtests loadtests
 COPY x402_harness x402_harness
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir '.[load]'
 ENTRYPOINT ["x402-harness"]
 CMD ["up", "--host", "0.0.0.0"]

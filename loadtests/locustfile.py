@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from gevent.pool import Group
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, events, task
 from locust.env import Environment
 
 from loadtests.options import add_options, apply_options
@@ -27,7 +27,7 @@ TERMINAL = ("completed", "failed")
 JOB_POLL_LIMIT_SECONDS = 60.0
 known_jobs: collections.deque[str] = collections.deque(maxlen=1000)
 """Job ids the paying users bought, for the status pollers (per process)."""
-wallet_pool: WalletPool | None = None
+_wallet_pools: dict[tuple[int, int, int], WalletPool] = {}
 
 
 @events.init_command_line_parser.add_listener
@@ -37,13 +37,21 @@ def _options(parser: Any) -> None:
 
 @events.init.add_listener
 def _init(environment: Environment, **kwargs: Any) -> None:
-    global wallet_pool
+    if environment.parsed_options is not None:
+        apply_options(
+            environment.parsed_options, [PayingImageUser, UnpaidProbeUser, StatusPollerUser]
+        )
+
+
+def _wallet_pool(environment: Environment) -> WalletPool:
+    """The pool of this process, made when the first user starts: on a worker, the master's
+    options have arrived by then (at `init` the worker still has its own defaults)."""
     options = environment.parsed_options
-    if options is None:
-        return
-    apply_options(options, [PayingImageUser, UnpaidProbeUser, StatusPollerUser])
     worker = getattr(environment.runner, "worker_index", 0) or 0
-    wallet_pool = WalletPool(options.x402_first_wallet, options.x402_wallets, offset=worker * 7919)
+    key = (options.x402_first_wallet, options.x402_wallets, worker)
+    if key not in _wallet_pools:
+        _wallet_pools[key] = WalletPool(key[0], key[1], offset=worker * 7919)
+    return _wallet_pools[key]
 
 
 def _metric(environment: Environment, name: str, started: float) -> None:
@@ -60,7 +68,10 @@ def _metric(environment: Environment, name: str, started: float) -> None:
 
 class XgenUser(FastHttpUser):
     abstract = True
-    wait_time = between(0.5, 1.5)
+
+    def wait_time(self) -> float:
+        options = self.environment.parsed_options
+        return random.uniform(options.x402_think_min, options.x402_think_max)
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
@@ -106,9 +117,8 @@ class PayingImageUser(XgenUser):
 
     def on_start(self) -> None:
         super().on_start()
-        assert wallet_pool is not None
         options = self.environment.parsed_options
-        self.payments = Payments(wallet_pool.take(), options.x402_presign)
+        self.payments = Payments(_wallet_pool(self.environment).take(), options.x402_presign)
         self.download = options.x402_download
         self.replays = options.x402_replays
 

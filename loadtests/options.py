@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from locust import between
-
 from loadtests.wallets import DEFAULT_FIRST_WALLET
 
 
@@ -31,9 +29,8 @@ def add_options(parser: Any) -> None:
 
 
 def apply_options(options: Any, user_classes: list[type]) -> None:
+    """The user mix: weights are the master's (or the single process's) to apply."""
     paying, probe, poller = user_classes
     paying.weight = options.x402_paying_weight
     probe.weight = options.x402_probe_weight
     poller.weight = options.x402_poller_weight
-    for user_class in user_classes:
-        user_class.wait_time = between(options.x402_think_min, options.x402_think_max)
