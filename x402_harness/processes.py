@@ -54,6 +54,10 @@ class ServiceProcess:
                 raise ServiceError(f"{self.name} not healthy after {timeout}s:\n{self.log_tail()}")
             time.sleep(0.1)
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
     def stop(self, timeout: float = 10.0) -> None:
         process = self._process
         if process is None or process.poll() is not None:

@@ -104,6 +104,11 @@ class Stack:
         return self.server_url + ADMIN_PATH
 
     @property
+    def processes(self) -> dict[str, ServiceProcess]:
+        """The child processes by name (`facilitator`, `server`), in mode `processes`."""
+        return {process.name: process for process in self._processes}
+
+    @property
     def server_state(self) -> ServerState:
         """The mock's state (store, journal, clock), in `threads` mode."""
         if self._server_state is None:
