@@ -4,6 +4,7 @@ mode, the invariants after replays and duplicates on both backends, and Anvil dy
 from __future__ import annotations
 
 import csv
+import re
 import threading
 import time
 from pathlib import Path
@@ -32,7 +33,9 @@ def test_load_command_reports_and_keeps_the_invariants(
             "--run-time",
             "5s",
             "--scenario",
-            "quick",
+            "instant",
+            "--think-time",
+            "0-0.02",
             "--replays",
             "0.5",
             "--wallets",
@@ -46,6 +49,8 @@ def test_load_command_reports_and_keeps_the_invariants(
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.count("invariant holds") == 3
+    jobs = int(re.search(r"\((\d+) jobs, \d+ settlements\)", out)[1])  # type: ignore[index]
+    assert jobs >= 200, "hundreds of paid jobs, replays among them"
     assert "POST generate (replay" in out
     assert (tmp_path / "locust_stats.csv").is_file()
     assert (tmp_path / "locust.html").is_file()

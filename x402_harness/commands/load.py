@@ -48,10 +48,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=0.0,
         help="share of purchases whose payment is re-sent, half of them concurrently (0-1)",
     )
+    parser.add_argument(
+        "--think-time",
+        type=_think_time,
+        default=(0.5, 1.5),
+        metavar="MIN-MAX",
+        help="seconds a user waits between tasks (default 0.5-1.5)",
+    )
     parser.add_argument("--out", type=Path, default=Path("load-report"), help="report directory")
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow a target that is not on loopback"
     )
+
+
+def _think_time(text: str) -> tuple[float, float]:
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high if sep else low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not MIN-MAX seconds") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 0 <= MIN <= MAX")
+    return bounds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         "--x402-presign": args.presign,
         "--x402-first-wallet": DEFAULT_FIRST_WALLET,
         "--x402-replays": args.replays,
+        "--x402-think-min": args.think_time[0],
+        "--x402-think-max": args.think_time[1],
     }
     locust_args = [part for name, value in options.items() for part in (name, str(value))]
     if args.target:
