@@ -66,6 +66,8 @@ def test_a_broken_slo_fails_the_run_and_says_which(
             "3",
             "--run-time",
             "2s",
+            "--weights",
+            "1,0,0",
             "--scenario",
             "instant",
             "--wallets",
@@ -79,6 +81,7 @@ def test_a_broken_slo_fails_the_run_and_says_which(
     out = capsys.readouterr().out
     assert code == 1
     assert "SLO broken: POST generate (paid): p50 < 0.001" in out
+    assert "GET status (poller)" not in out  # the weights left the pollers out
 
 
 def test_master_and_two_workers_on_loopback(

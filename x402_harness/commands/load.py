@@ -55,6 +55,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="MIN-MAX",
         help="seconds a user waits between tasks (default 0.5-1.5)",
     )
+    parser.add_argument(
+        "--weights",
+        type=_weights,
+        default=(3, 1, 1),
+        metavar="PAYING,PROBE,POLLER",
+        help="how many of each user kind per mix (default 3,1,1)",
+    )
     parser.add_argument("--out", type=Path, default=Path("load-report"), help="report directory")
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow a target that is not on loopback"
@@ -72,6 +79,16 @@ def _think_time(text: str) -> tuple[float, float]:
     return bounds
 
 
+def _weights(text: str) -> tuple[int, int, int]:
+    parts = text.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected three whole numbers, e.g. 3,1,1")
+    paying, probe, poller = (int(p) for p in parts)
+    if paying + probe + poller == 0:
+        raise argparse.ArgumentTypeError("at least one weight must be above 0")
+    return paying, probe, poller
+
+
 def run(args: argparse.Namespace) -> int:
     thresholds = [parse_threshold(t) for t in args.threshold]
     if args.slo:
@@ -85,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
         "--x402-replays": args.replays,
         "--x402-think-min": args.think_time[0],
         "--x402-think-max": args.think_time[1],
+        "--x402-paying-weight": args.weights[0],
+        "--x402-probe-weight": args.weights[1],
+        "--x402-poller-weight": args.weights[2],
     }
     locust_args = [part for name, value in options.items() for part in (name, str(value))]
     if args.target:
