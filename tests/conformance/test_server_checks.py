@@ -176,3 +176,5 @@ def test_command_line_refuses_bad_headers_and_remote_targets(
     assert exited.value.code == 2
     assert main(["conformance", "server", "http://198.51.100.7/v1/images/generate"]) == 2
     assert "not on loopback" in capsys.readouterr().out
+    assert main(["conformance", "server", "http://127.0.0.1:9/v1/images/generate"]) == 2
+    assert "nothing answers at http://127.0.0.1:9" in capsys.readouterr().out

@@ -7,7 +7,7 @@ import argparse
 from conformance.facilitator import REASON_TABLES, grade_facilitator
 from conformance.report import Report
 from x402_core.wallets import test_wallet
-from x402_harness.commands.conformance.targets import refuse_remote
+from x402_harness.commands.conformance.targets import refuse_remote, require_answering
 
 
 def add_parser(
@@ -42,6 +42,7 @@ def add_parser(
 
 def grade(args: argparse.Namespace) -> Report:
     refuse_remote([args.url, args.rpc_url], allowed=args.allow_remote)
+    require_answering(args.url)
     return grade_facilitator(
         args.url,
         reasons=args.reasons,

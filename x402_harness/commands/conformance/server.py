@@ -10,7 +10,7 @@ from conformance.server import grade_server
 from mock_server.listing import DEFAULT_LISTING
 from x402_core.listing import load_listing
 from x402_core.wallets import test_wallet
-from x402_harness.commands.conformance.targets import refuse_remote
+from x402_harness.commands.conformance.targets import refuse_remote, require_answering
 
 
 def add_parser(
@@ -59,6 +59,7 @@ def _header(text: str) -> tuple[str, str]:
 
 def grade(args: argparse.Namespace) -> Report:
     refuse_remote([args.url, args.rpc_url], allowed=args.allow_remote)
+    require_answering(args.url)
     return grade_server(
         args.url,
         load_listing(args.listing),
