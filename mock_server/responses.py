@@ -31,7 +31,14 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 
 
 def base_url(request: Request, state: ServerState) -> str:
-    return (state.settings.public_url or str(request.base_url)).rstrip("/")
+    """The public URL, or the one the client used: scheme and Host, without Starlette's URL
+    parsing, which was 4 % of an unpaid 402."""
+    if state.settings.public_url:
+        return state.settings.public_url.rstrip("/")
+    host = request.headers.get("host")
+    if host and not request.scope.get("root_path"):
+        return f"{request.scope['scheme']}://{host}"
+    return str(request.base_url).rstrip("/")
 
 
 def resource_url(request: Request, state: ServerState) -> str:
