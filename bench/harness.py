@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from x402_harness.processes import free_port
+from x402_service.serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,9 +18,9 @@ from facilitator_sim.recording import NOT_RECORDED, body_payment
 from facilitator_sim.requests import RequestRefusedError, parse_request
 from facilitator_sim.service import Facilitator, VerifyRequest
 from x402_core.eip3009 import address_of_key
-from x402_core.journal import Journal, JournalMiddleware
 from x402_core.models.facilitator import SettleResponse, VerifyResponse
 from x402_core.reasons import Reason
+from x402_service.journal import Journal, JournalMiddleware
 
 ResultT = TypeVar("ResultT")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facilitator_sim.rules import Policy
-from x402_core.envconfig import from_env
 from x402_core.wallets import facilitator_wallet
+from x402_service.envconfig import from_env
 
 ENV_PREFIX = "X402H_FACILITATOR_"
 

@@ -18,7 +18,7 @@ from mock_server.purchase import generate
 from mock_server.recording import NOT_RECORDED_PREFIX, header_payment_reader
 from mock_server.state import build_state
 from mock_server.status import job_image, job_status
-from x402_core.journal import JournalMiddleware
+from x402_service.journal import JournalMiddleware
 
 
 def create_app(settings: ServerSettings | None = None) -> Starlette:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mock_server.listing import DEFAULT_LISTING
-from x402_core.envconfig import from_env
+from x402_service.envconfig import from_env
 
 ENV_PREFIX = "X402H_SERVER_"
 VERSIONS = frozenset({"v1", "v2"})

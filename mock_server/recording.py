@@ -8,7 +8,7 @@ from starlette.datastructures import Headers
 
 from mock_server.paywall import read_payment
 from x402_core.headers import HeaderError
-from x402_core.journal import PaymentReader
+from x402_service.journal import PaymentReader
 
 NOT_RECORDED_PREFIX = "/__mock__"
 

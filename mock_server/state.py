@@ -13,8 +13,8 @@ from mock_server.facilitator_client import FacilitatorClient
 from mock_server.images import ImageCache
 from mock_server.scenarios import ScenarioPicker
 from mock_server.stores import Store, open_store
-from x402_core.journal import Journal
 from x402_core.listing import Listing, load_listing
+from x402_service.journal import Journal
 
 
 @dataclass

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from eth_account import Account
-from eth_account.hdaccount import ETHEREUM_DEFAULT_PATH
+from eth_account.hdaccount import ETHEREUM_DEFAULT_PATH, key_from_seed, seed_from_mnemonic
+
+from x402_core.eip3009 import address_of_key
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 FACILITATOR_INDEX = 0
@@ -17,8 +18,6 @@ FACILITATOR_INDEX = 0
 PAYER_INDEXES = range(1, 10)
 """Accounts 1–9 start with 1,000 USDC on every backend."""
 STARTING_USDC_ATOMIC = 1_000 * 10**6
-
-Account.enable_unaudited_hdwallet_features()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +41,13 @@ def test_wallet(index: int) -> TestWallet:
     if index < 0:
         raise ValueError(f"wallet index must be >= 0, got {index}")
     path = ETHEREUM_DEFAULT_PATH[:-1] + str(index)
-    account = Account.from_mnemonic(ANVIL_MNEMONIC, account_path=path)
-    return TestWallet(index=index, address=account.address, private_key=bytes(account.key))
+    key = key_from_seed(_anvil_seed(), path)
+    return TestWallet(index=index, address=address_of_key(key), private_key=key)
+
+
+@lru_cache(maxsize=1)
+def _anvil_seed() -> bytes:
+    return seed_from_mnemonic(ANVIL_MNEMONIC, passphrase="")
 
 
 test_wallet.__test__ = False  # type: ignore[attr-defined]

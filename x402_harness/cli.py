@@ -15,12 +15,12 @@ from facilitator_sim.chains.evm import RemoteRpcRefusedError
 from loadtests.runner import LoadPlanError
 from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
-from x402_core.envconfig import SettingsError
 from x402_core.listing import ListingError
 from x402_harness.commands import conformance, demo, facilitator, load, server, up
 from x402_harness.commands.conformance.client import ClientCommandError
 from x402_harness.commands.conformance.targets import RemoteTargetError
 from x402_harness.console import console
+from x402_service.envconfig import SettingsError
 
 COMMANDS = {
     "up": up,

@@ -4,7 +4,6 @@ health URL answers, stopped with SIGTERM (which the CLI turns into a clean shutd
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,12 +16,6 @@ import httpx
 
 class ServiceError(RuntimeError):
     """A service process that did not come up, with the end of its log."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 class ServiceProcess:

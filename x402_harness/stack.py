@@ -26,10 +26,10 @@ from mock_server.app import create_app as create_server_app
 from mock_server.config import ENV_PREFIX as SERVER_ENV
 from mock_server.config import ServerSettings
 from mock_server.state import ServerState
-from x402_core.envconfig import to_env
 from x402_core.listing import Listing, load_listing
-from x402_harness.processes import ServiceProcess, free_port
-from x402_harness.servers import ServerThread
+from x402_harness.processes import ServiceProcess
+from x402_service.envconfig import to_env
+from x402_service.serving import ServerThread, free_port
 
 ADMIN_PATH = "/__mock__"
 MODES = ("threads", "processes")

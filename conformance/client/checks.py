@@ -352,30 +352,22 @@ catalog.check(
     Level.MUST,
     "refuses, without paying, an offer on a network it does not know",
     REFUSALS,
-)(
-    _refuses("offer_unknown_network", "unknown network")
-)
+)(_refuses("offer_unknown_network", "unknown network"))
 catalog.check(
     "CLI-020",
     Level.MUST,
     "refuses, without paying, an offer in an asset it does not know",
     REFUSALS,
-)(
-    _refuses("offer_unknown_asset", "unknown asset")
-)
+)(_refuses("offer_unknown_asset", "unknown asset"))
 catalog.check(
     "CLI-021", Level.MUST, "refuses, without paying, a price above its maximum", REFUSALS
-)(
-    _refuses("offer_overpriced", "100 × the price")
-)
+)(_refuses("offer_overpriced", "100 × the price"))
 catalog.check(
     "CLI-022",
     Level.MUST,
     "refuses, without paying, a PAYMENT-REQUIRED it cannot read",
     HTTP_V2 + " PAYMENT-REQUIRED",
-)(
-    _refuses("offer_malformed", "malformed offer")
-)
+)(_refuses("offer_malformed", "malformed offer"))
 
 
 @catalog.check(

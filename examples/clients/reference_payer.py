@@ -1,4 +1,4 @@
-"""An x402 e2e-contract client built on the harness's reference payer (x402_core.payer).
+"""An x402 e2e-contract client built on the harness's reference payer (x402_payer).
 
     EVM_PRIVATE_KEY=0x… RESOURCE_SERVER_URL=http://127.0.0.1:8402 \
     ENDPOINT_PATH=/v1/images/generate \
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from typing import Any
 
-from x402_core.payer import Payer, PayerError, PayerPolicy
+from x402_payer import Payer, PayerError, PayerPolicy
 
 
 def run(environ: dict[str, str]) -> dict[str, Any]:

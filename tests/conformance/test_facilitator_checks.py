@@ -16,7 +16,7 @@ from facilitator_sim.service import Facilitator
 from tests.conformance.broken_facilitators import LEDGER_VARIANTS, _app
 from x402_core.wallets import facilitator_wallet
 from x402_harness.cli import main
-from x402_harness.servers import ServerThread
+from x402_service.serving import ServerThread
 
 SIGNATURE_VECTORS = {f"FAC-{n:03d}" for n in (20, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34)}
 REASONED_VECTORS = {

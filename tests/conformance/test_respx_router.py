@@ -17,8 +17,8 @@ from conformance.respx_router import DEFAULT_BASE_URL, xgen_router
 from mock_server.listing import DEFAULT_LISTING
 from x402_core.headers import PAYMENT_SIGNATURE
 from x402_core.listing import load_listing
-from x402_core.payer import JobFailedError, Payer
 from x402_core.wallets import test_wallet
+from x402_payer import JobFailedError, Payer
 
 LISTING = load_listing(DEFAULT_LISTING)
 URL = DEFAULT_BASE_URL + LISTING.path

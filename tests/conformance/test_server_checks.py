@@ -21,8 +21,8 @@ from mock_server.listing import DEFAULT_LISTING
 from tests.conformance import broken_servers as broken
 from x402_core.listing import load_listing
 from x402_harness.cli import main
-from x402_harness.servers import ServerThread
 from x402_harness.stack import Stack, StackConfig
+from x402_service.serving import ServerThread
 
 QUICK = {"X-Mock-Scenario": "quick"}
 LISTING = load_listing(DEFAULT_LISTING)

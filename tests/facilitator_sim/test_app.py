@@ -20,7 +20,7 @@ from tests.factories import PAY_TO, PRICE, USDC, verify_body
 from x402_core.eip3009 import Domain
 from x402_core.reasons import Reason
 from x402_core.wallets import facilitator_wallet, test_wallet
-from x402_harness.servers import ServerThread
+from x402_service.serving import ServerThread
 
 PAYER = test_wallet(1)
 

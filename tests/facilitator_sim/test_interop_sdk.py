@@ -19,7 +19,7 @@ from facilitator_sim.app import create_app
 from facilitator_sim.chains.base import Chain
 from tests.factories import PAY_TO, PRICE, USDC, requirements_v1, requirements_v2
 from x402_core.wallets import test_wallet
-from x402_harness.servers import ServerThread
+from x402_service.serving import ServerThread
 
 PAYER = test_wallet(1)
 

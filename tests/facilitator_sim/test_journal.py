@@ -12,7 +12,7 @@ from facilitator_sim.chains.ledger import LedgerChain
 from facilitator_sim.config import FacilitatorSettings
 from tests.factories import USDC, verify_body
 from x402_core.wallets import test_wallet
-from x402_harness.servers import ServerThread
+from x402_service.serving import ServerThread
 
 PAYER = test_wallet(1)
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from web3.types import TxReceipt
 
 from facilitator_sim.contracts import ARTIFACT_PATH, SOURCE_PATH, load_token_artifact
 from x402_core.wallets import TestWallet, test_wallet
+from x402_service.serving import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ANVIL = REPO_ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
@@ -84,12 +84,6 @@ def test_source_hash_matches() -> None:
     assert load_token_artifact().source_sha256 == expected, "run `node scripts/build_token.js`"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_for_chain(proc: subprocess.Popen[str], url: str, timeout: float = 20) -> None:
     """Poll eth_chainId until Anvil answers; fail if it exits or the deadline passes."""
     deadline = time.monotonic() + timeout
@@ -115,7 +109,7 @@ def w3() -> Iterator[Web3]:
     binary = ANVIL if ANVIL.is_file() else ANVIL_WRAPPER
     if not binary.is_file():
         pytest.fail(f"Anvil is not installed: run `npm install` in {REPO_ROOT}")
-    port = _free_port()
+    port = free_port()
     command = [str(binary), "--chain-id", str(CHAIN_ID), "--host", "127.0.0.1"]
     command += ["--port", str(port), "--silent"]
     url = f"http://127.0.0.1:{port}"

@@ -28,7 +28,7 @@ from x402_core.headers import (
 from x402_core.models import PaymentRequiredV1, PaymentRequiredV2
 from x402_core.payments import pay_v1, pay_v2
 from x402_core.wallets import TestWallet, test_wallet
-from x402_harness.servers import ServerThread
+from x402_service.serving import ServerThread
 
 BODY = {"model": "nano-banana-2", "prompt": "a red fox in snow"}
 

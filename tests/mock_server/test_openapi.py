@@ -10,8 +10,8 @@ import pytest
 from mock_server.config import ServerSettings, ServerSettingsError
 from mock_server.listing import DEFAULT_LISTING
 from tests.mock_server.conftest import World
-from x402_core.envconfig import SettingsError
 from x402_core.listing import ListingError, load_listing
+from x402_service.envconfig import SettingsError
 
 
 def test_openapi_describes_the_paid_endpoint(world: World) -> None:

@@ -11,7 +11,7 @@ USER_TESTS = """
 import httpx
 import pytest
 
-from x402_core.payer import Payer
+from x402_payer import Payer
 from x402_harness.pytest_plugin import assert_conformant
 
 BODY = {"model": "nano-banana-2", "prompt": "a kite over the sea"}

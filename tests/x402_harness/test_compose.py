@@ -18,9 +18,9 @@ import yaml
 
 from conformance.facilitator.onchain import OnChain
 from facilitator_sim.chains.anvil import find_anvil
-from x402_core.payer import Payer
 from x402_core.wallets import test_wallet
-from x402_harness.processes import free_port
+from x402_payer import Payer
+from x402_service.serving import free_port
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -10,9 +10,9 @@ import pytest
 
 from mock_server.config import ServerSettings
 from x402_core.listing import ListingError
-from x402_core.payer import Payer
 from x402_core.wallets import test_wallet
 from x402_harness.stack import Stack, StackConfig, StackError
+from x402_payer import Payer
 
 BODY = {"model": "seedream-4.6", "prompt": "a lighthouse in fog", "aspect_ratio": "16:9"}
 INSTANT = ServerSettings(default_scenario="instant")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from x402_core.payer import Payer, PayerError
 from x402_core.wallets import test_wallet
 from x402_harness.console import console, usdc
 from x402_harness.stack import Stack, StackConfig
+from x402_payer import Payer, PayerError
 
 PROMPT = "futuristic cityscape at sunset, cyberpunk style, 4k quality"
 

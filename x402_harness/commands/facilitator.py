@@ -15,7 +15,7 @@ from x402_core.models import PaymentRequirementsV2
 from x402_core.payments import pay_v2
 from x402_core.wallets import payer_wallets, test_wallet
 from x402_harness.console import console, print_wallets, usdc
-from x402_harness.servers import ServerThread, wait_for_interrupt
+from x402_service.serving import ServerThread, wait_for_interrupt
 
 SELFTEST_PAY_TO = test_wallet(9).address
 SELFTEST_AMOUNT = 50_000

@@ -7,7 +7,7 @@ import argparse
 from mock_server.app import create_app
 from x402_harness.commands.options import add_server_arguments, server_settings_from
 from x402_harness.console import console
-from x402_harness.servers import ServerThread, wait_for_interrupt
+from x402_service.serving import ServerThread, wait_for_interrupt
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -8,8 +8,8 @@ from facilitator_sim.config import FacilitatorSettings
 from x402_core.wallets import payer_wallets
 from x402_harness.commands.options import add_server_arguments, server_settings_from
 from x402_harness.console import console, print_wallets, usdc
-from x402_harness.servers import wait_for_interrupt
 from x402_harness.stack import Stack, StackConfig
+from x402_service.serving import wait_for_interrupt
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

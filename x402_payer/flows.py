@@ -19,7 +19,7 @@ import httpx
 from x402_core.eip3009 import SECP256K1_N, address_of_key
 from x402_core.headers import encode_header
 from x402_core.models import SettleResponse
-from x402_core.payer.errors import (
+from x402_payer.errors import (
     JobFailedError,
     JobTimeoutError,
     PaymentFailedError,
@@ -29,8 +29,8 @@ from x402_core.payer.errors import (
     ProtocolError,
     UnexpectedStatusError,
 )
-from x402_core.payer.images import image_path, image_urls, job_id_of, png_of
-from x402_core.payer.offers import (
+from x402_payer.images import image_path, image_urls, job_id_of, png_of
+from x402_payer.offers import (
     PAYMENT_HEADER,
     Payment,
     choose_requirement,
@@ -39,8 +39,8 @@ from x402_core.payer.offers import (
     read_settlement,
     sign_payment,
 )
-from x402_core.payer.policy import PayerPolicy
-from x402_core.payer.polling import AnswerKind, StatusAnswer, judge_status, next_poll_delay
+from x402_payer.policy import PayerPolicy
+from x402_payer.polling import AnswerKind, StatusAnswer, judge_status, next_poll_delay
 
 T = TypeVar("T")
 GENERATE_PATH = "/v1/images/generate"

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from x402_core.payer.errors import ProtocolError, UnexpectedStatusError
-from x402_core.payer.policy import PayerPolicy
+from x402_payer.errors import ProtocolError, UnexpectedStatusError
+from x402_payer.policy import PayerPolicy
 
 ACTIVE_STATUSES = frozenset({"pending", "processing"})
 COMPLETED = "completed"

@@ -11,7 +11,7 @@ from typing import Any, Self, TypeVar
 import anyio
 import httpx
 
-from x402_core.payer.flows import (
+from x402_payer.flows import (
     Flow,
     GenerationResult,
     PaidResponse,
@@ -19,7 +19,7 @@ from x402_core.payer.flows import (
     Progress,
     Send,
 )
-from x402_core.payer.policy import PayerPolicy
+from x402_payer.policy import PayerPolicy
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)

@@ -33,15 +33,15 @@ from x402_core.networks import (
     network_by_caip2,
     network_by_v1_name,
 )
-from x402_core.payer.errors import (
+from x402_core.payments import Terms, UnpayableError, pay_v1, pay_v2, terms_of
+from x402_payer.errors import (
     REFUSAL_ERRORS,
     MalformedOfferError,
     NoAcceptableOfferError,
     ProtocolError,
     RefusalReason,
 )
-from x402_core.payer.policy import PayerPolicy
-from x402_core.payments import Terms, UnpayableError, pay_v1, pay_v2, terms_of
+from x402_payer.policy import PayerPolicy
 
 Requirements = PaymentRequirementsV1 | PaymentRequirementsV2
 Payment = PaymentPayloadV1 | PaymentPayloadV2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from x402_core.envconfig import SettingsError, from_env, to_env
+from x402_service.envconfig import SettingsError, from_env, to_env
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-import x402_core.payer as payer_module
+import x402_payer as payer_module
 from tests.factories import PAY_TO, PRICE, TOKEN_DOMAIN, requirements_v1, requirements_v2
 from x402_core.eip3009 import Authorization, recover_signer, transfer_digest
 from x402_core.headers import (
@@ -33,7 +33,8 @@ from x402_core.headers import (
     encode_json_header,
 )
 from x402_core.models import PaymentPayloadV1, PaymentPayloadV2
-from x402_core.payer import (
+from x402_core.wallets import test_wallet
+from x402_payer import (
     AsyncPayer,
     DownloadError,
     JobFailedError,
@@ -53,9 +54,8 @@ from x402_core.payer import (
     UnsupportedNetworkError,
     UnsupportedSchemeError,
 )
-from x402_core.payer.flows import private_key_bytes
-from x402_core.payer.polling import next_poll_delay, parse_retry_after
-from x402_core.wallets import test_wallet
+from x402_payer.flows import private_key_bytes
+from x402_payer.polling import next_poll_delay, parse_retry_after
 
 BASE_URL = "http://xgen.test"
 GENERATE = f"{BASE_URL}/v1/images/generate"

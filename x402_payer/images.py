@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from x402_core.payer.errors import DownloadError, ProtocolError
+from x402_payer.errors import DownloadError, ProtocolError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_MEDIA_TYPE = "image/png"

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from types import TracebackType
 
 import uvicorn
 from starlette.types import ASGIApp
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (another process may still take it before it is used)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class ServerError(RuntimeError):

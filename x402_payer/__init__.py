@@ -5,8 +5,8 @@ functions in `offers.py` (which offer to pay), `polling.py` (what a status answe
 wait) and `images.py` (what a downloaded image must be).
 """
 
-from x402_core.payer.clients import AsyncPayer, Payer
-from x402_core.payer.errors import (
+from x402_payer.clients import AsyncPayer, Payer
+from x402_payer.errors import (
     DownloadError,
     JobError,
     JobFailedError,
@@ -26,8 +26,8 @@ from x402_core.payer.errors import (
     UnsupportedNetworkError,
     UnsupportedSchemeError,
 )
-from x402_core.payer.flows import GenerationResult, PaidResponse, Progress, Timings
-from x402_core.payer.policy import PayerPolicy
+from x402_payer.flows import GenerationResult, PaidResponse, Progress, Timings
+from x402_payer.policy import PayerPolicy
 
 __all__ = [
     "AsyncPayer",
