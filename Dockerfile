@@ -4,6 +4,8 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY x402_core x402_core
+COPY x402_payer x402_payer
+COPY x402_service x402_service
 COPY facilitator_sim facilitator_sim
 COPY mock_server mock_server
 COPY conformance conformance
