@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from conformance.catalog import CatalogError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
-from facilitator_sim.chains.evm import RemoteRpcRefusedError
+from facilitator_sim.chains.factory import ChainSpecError
+from facilitator_sim.chains.rpc_guard import RemoteRpcRefusedError
 from loadtests.runner import LoadPlanError
 from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
@@ -36,6 +37,7 @@ USAGE_ERRORS = (
     CatalogError,
     ClientCommandError,
     ChainError,
+    ChainSpecError,
     RemoteRpcRefusedError,
     RemoteTargetError,
     SettingsError,

@@ -8,11 +8,9 @@ for transactions that failed.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from eth_abi import decode, encode
@@ -23,6 +21,7 @@ from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
 from facilitator_sim.chains.base import ChainError, TransferOutcome
+from facilitator_sim.chains.rpc_guard import check_rpc_url
 from facilitator_sim.contracts import load_token_artifact
 from x402_core.eip3009 import Authorization
 from x402_core.networks import network_by_chain_id
@@ -53,11 +52,6 @@ _AUTHORIZATION_STATE = function_signature_to_4byte_selector("authorizationState(
 _ERROR_STRING = function_signature_to_4byte_selector("Error(string)")
 _PANIC = function_signature_to_4byte_selector("Panic(uint256)")
 _AUTH_TYPES = ["address", "address", "uint256", "uint256", "uint256", "bytes32"]
-_LOOPBACK_NAMES = {"localhost"}
-
-
-class RemoteRpcRefusedError(ValueError):
-    """An RPC URL whose host is not this machine, refused unless remote RPC is allowed."""
 
 
 class RpcError(ChainError):
@@ -68,32 +62,6 @@ class RpcError(ChainError):
         self.message: str = str(error.get("message", ""))
         self.data: Any = error.get("data")
         super().__init__(f"{method}: {self.message} (code {self.code})")
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether the host of `url` is loopback: 127.0.0.0/8, ::1 or `localhost`."""
-    host = urlsplit(url).hostname
-    if host is None:
-        return False
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_rpc_url(url: str, *, allow_remote_rpc: bool = False) -> None:
-    """Refuse a non-loopback RPC URL unless allowed; decided from the URL alone, before any I/O."""
-    if allow_remote_rpc or is_loopback_url(url):
-        return
-    raise RemoteRpcRefusedError(
-        f"refusing RPC URL {url!r}: its host is not loopback (127.0.0.0/8, ::1, localhost). "
-        "The facilitator sends transactions signed with publicly known test keys and rewrites "
-        "chain state (anvil_setCode, anvil_dealERC20), which only makes sense on a local test "
-        "node. If you really mean a remote node, pass --allow-remote-rpc "
-        "(allow_remote_rpc=True)."
-    )
 
 
 def revert_reason(data: Any, message: str) -> str:

@@ -8,12 +8,17 @@ from types import TracebackType
 
 from facilitator_sim.chains.anvil import AnvilProcess
 from facilitator_sim.chains.base import Chain
-from facilitator_sim.chains.evm import EvmChain, check_rpc_url
+from facilitator_sim.chains.evm import EvmChain
 from facilitator_sim.chains.ledger import LedgerChain
+from facilitator_sim.chains.rpc_guard import check_rpc_url
 from x402_core.networks import BASE, network_by_chain_id
 from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet, payer_wallets
 
 SPECS = ("ledger", "anvil", "http(s)://host:port")
+
+
+class ChainSpecError(ValueError):
+    """A chain name that is none of SPECS, or options that do not fit it."""
 
 
 class OpenedChain:
@@ -53,11 +58,14 @@ def open_chain(
     fork_url: str | None = None,
 ) -> OpenedChain:
     """Open the backend `spec` names, with USDC in place and the test payers funded."""
-    is_url = spec.startswith(("http://", "https://"))
-    if spec not in ("ledger", "anvil") and not is_url:
-        raise ValueError(f"unknown chain {spec!r}; expected one of: {', '.join(SPECS)}")
+    if spec not in ("ledger", "anvil"):
+        if "://" not in spec:
+            raise ChainSpecError(f"unknown chain {spec!r}; expected one of: {', '.join(SPECS)}")
+        check_rpc_url(spec, allow_remote_rpc=allow_remote_rpc)
     if spec != "anvil" and (state_path is not None or fork_url is not None):
-        raise ValueError("state_path and fork_url configure a started Anvil: spec must be 'anvil'")
+        raise ChainSpecError(
+            "state_path and fork_url configure a started Anvil: spec must be 'anvil'"
+        )
     with contextlib.ExitStack() as undo:
         anvil = None
         if spec == "anvil":

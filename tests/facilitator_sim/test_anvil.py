@@ -1,8 +1,7 @@
-"""Anvil specifics: finding and starting it, the remote-RPC guard, forks, state files, nonces."""
+"""Anvil specifics: finding and starting it, forks, state files, nonces."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,7 @@ from facilitator_sim.chains.anvil import (
     find_anvil,
 )
 from facilitator_sim.chains.base import ChainError
-from facilitator_sim.chains.evm import (
-    GAS_LIMIT,
-    EvmChain,
-    RemoteRpcRefusedError,
-    check_rpc_url,
-)
+from facilitator_sim.chains.evm import GAS_LIMIT, EvmChain
 from facilitator_sim.chains.factory import fund_test_wallets, open_chain
 from facilitator_sim.chains.ledger import REVERT_USED
 from tests.factories import PAY_TO, PRICE, TOKEN_DOMAIN, USDC, authorization
@@ -31,33 +25,11 @@ from x402_core.wallets import STARTING_USDC_ATOMIC, facilitator_wallet, test_wal
 pytestmark = pytest.mark.anvil
 
 PAYER = test_wallet(1)
-REMOTE_URLS = ["http://10.1.2.3:8545", "http://example.com", "https://192.168.1.10/rpc"]
-LOOPBACK_URLS = [
-    "http://127.0.0.1:8545",
-    "http://127.8.9.10:8545",
-    "http://localhost:8545",
-    "http://LOCALHOST",
-    "http://[::1]:8545",
-]
 
 
 def _signed(**changes: Any) -> tuple[Authorization, bytes]:
     auth = authorization(PAYER, **changes)
     return auth, sign_authorization(PAYER.private_key, TOKEN_DOMAIN, auth)
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Record, and block, every name lookup and connection attempt."""
-    attempts: list[object] = []
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        attempts.append(args)
-        raise OSError("network use blocked by the test")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    return attempts
 
 
 # ------------------------------------------------------------------ finding and starting Anvil
@@ -124,39 +96,6 @@ def test_stop_ends_the_process_and_may_be_called_twice() -> None:
 
     with pytest.raises(ChainError):
         EvmChain(process.rpc_url, request_timeout=2)
-
-
-# ------------------------------------------------------------------ the remote-RPC guard
-
-
-@pytest.mark.parametrize("url", REMOTE_URLS)
-def test_a_remote_rpc_url_is_refused_before_any_connection(
-    no_network: list[object], url: str
-) -> None:
-    with pytest.raises(RemoteRpcRefusedError, match="--allow-remote-rpc"):
-        EvmChain(url)
-    with pytest.raises(RemoteRpcRefusedError):
-        open_chain(url)
-    with pytest.raises(RemoteRpcRefusedError):
-        open_chain("anvil", fork_url=url)
-
-    assert no_network == []
-
-
-def test_allow_remote_rpc_gets_past_the_guard(no_network: list[object]) -> None:
-    url = REMOTE_URLS[0]
-    check_rpc_url(url, allow_remote_rpc=True)
-
-    # Past the guard the chain tries to connect, which the test blocks.
-    with pytest.raises(ChainError):
-        EvmChain(url, allow_remote_rpc=True)
-
-    assert no_network != []
-
-
-@pytest.mark.parametrize("url", LOOPBACK_URLS)
-def test_loopback_rpc_urls_pass_the_guard(url: str) -> None:
-    check_rpc_url(url)
 
 
 # ------------------------------------------------------------------ EvmChain on Anvil

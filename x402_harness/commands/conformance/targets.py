@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import httpx
+from urllib3.util import parse_url
 
-from facilitator_sim.chains.evm import is_loopback_url
+from x402_core.loopback import HostReader, url_refusal
+
+READERS: dict[str, HostReader] = {
+    "httpx": lambda url: httpx.URL(url).host,
+    "urllib3": lambda url: parse_url(url).host,
+    "urllib": lambda url: urlsplit(url).hostname,
+}
+"""The parsers of what connects to a target: httpx (conformance, invariants), urllib3
+(requests: Locust's HttpUser) and urllib (geventhttpclient: Locust's FastHttpUser)."""
 
 
 class RemoteTargetError(ValueError):
@@ -14,11 +24,12 @@ class RemoteTargetError(ValueError):
 
 
 def refuse_remote(urls: Iterable[str | None], *, allowed: bool) -> None:
+    """Refuse any ambiguous URL, and any off this machine unless `allowed`."""
     for url in filter(None, urls):
-        if not allowed and not is_loopback_url(url):
-            raise RemoteTargetError(
-                f"refusing {url}: it is not on loopback; pass --allow-remote to grade it anyway"
-            )
+        refusal = url_refusal(url, allow_remote=allowed, seen_by=READERS)
+        if refusal is not None:
+            hint = "" if allowed or "ambiguous" in refusal else "; pass --allow-remote to use it"
+            raise RemoteTargetError(f"refusing {url}: {refusal}{hint}")
 
 
 def require_answering(url: str, timeout: float = 10.0) -> None:
