@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def admin_headers(token: str) -> dict[str, str]:
+    """The headers of a request to a mock's admin API protected by `token` (none if empty)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 @dataclass(frozen=True, slots=True)
 class StackUrls:
     server_url: str
@@ -16,6 +21,12 @@ class StackUrls:
     facilitator_url: str
     rpc_url: str | None = None
     """The chain's JSON-RPC URL, or None on the embedded ledger."""
+    admin_token: str = ""
+    """The bearer token of the mock's admin API, if it has one."""
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return admin_headers(self.admin_token)
 
     @property
     def endpoint_url(self) -> str:

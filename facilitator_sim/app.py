@@ -1,4 +1,5 @@
-"""The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/health`."""
+"""The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/health`, `/journal`,
+`/openapi.json`."""
 
 from __future__ import annotations
 
@@ -9,17 +10,20 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from facilitator_sim.chains.base import Chain
-from facilitator_sim.config import FacilitatorSettings
+from facilitator_sim.config import FacilitatorSettings, FacilitatorSettingsError
+from facilitator_sim.openapi import openapi_document
 from facilitator_sim.recording import NOT_RECORDED, body_payment
 from facilitator_sim.requests import RequestRefusedError, parse_request
 from facilitator_sim.service import Facilitator, VerifyRequest
 from x402_core.eip3009 import address_of_key
 from x402_core.models.facilitator import SettleResponse, VerifyResponse
 from x402_core.reasons import Reason
+from x402_service.access import AdminAccess, AdminGuard
+from x402_service.bodies import BodyTooLargeError, read_body
 from x402_service.journal import Journal, JournalMiddleware
 
 ResultT = TypeVar("ResultT")
@@ -33,10 +37,23 @@ def create_app(
     """A facilitator settling on `chain` (the caller owns the chain and closes it); `facilitator`
     replaces the standard decisions, as tests of deliberately broken facilitators do."""
     settings = settings or FacilitatorSettings()
-    facilitator = facilitator or Facilitator(
-        chain, address_of_key(settings.signer_private_key()), settings.policy()
-    )
+    signer = address_of_key(settings.signer_private_key())
+    sender = getattr(chain, "signer", signer)
+    if sender.lower() != signer.lower():
+        raise FacilitatorSettingsError(
+            f"the chain sends transactions from {sender} but the settings name signer {signer}: "
+            "open the chain with the same signer key"
+        )
+    facilitator = facilitator or Facilitator(chain, signer, settings.policy())
     journal = Journal(path=settings.journal_path)
+    document = openapi_document()
+    access = AdminAccess.for_server("", settings.host)
+
+    async def parsed(request: Request) -> VerifyRequest:
+        try:
+            return parse_request(await read_body(request, settings.max_body_bytes))
+        except BodyTooLargeError as exc:
+            raise RequestRefusedError(Reason.INVALID_PAYLOAD, str(exc)) from exc
 
     async def run(method: Callable[[VerifyRequest], ResultT], request: VerifyRequest) -> ResultT:
         if chain.in_process:
@@ -46,18 +63,18 @@ def create_app(
     async def verify(request: Request) -> JSONResponse:
         """`POST /verify`: is this payment valid for these requirements? Changes no state."""
         try:
-            parsed = parse_request(await _read_body(request, settings.max_body_bytes))
+            body = await parsed(request)
         except RequestRefusedError as refused:
             answer = VerifyResponse(
                 is_valid=False, invalid_reason=refused.reason, invalid_message=refused.message
             )
             return JSONResponse(answer.wire(), status_code=refused.status)
-        return JSONResponse((await run(facilitator.verify, parsed)).wire())
+        return JSONResponse((await run(facilitator.verify, body)).wire())
 
     async def settle(request: Request) -> JSONResponse:
         """`POST /settle`: verify again, then transfer on chain; at most once per authorization."""
         try:
-            parsed = parse_request(await _read_body(request, settings.max_body_bytes))
+            body = await parsed(request)
         except RequestRefusedError as refused:
             answer = SettleResponse(
                 success=False,
@@ -66,7 +83,7 @@ def create_app(
                 network="",
             )
             return JSONResponse(answer.wire(), status_code=refused.status)
-        return JSONResponse((await run(facilitator.settle, parsed)).wire())
+        return JSONResponse((await run(facilitator.settle, body)).wire())
 
     async def supported(request: Request) -> JSONResponse:
         """`GET /supported`: the (version, scheme, network) kinds settled here, and the signer."""
@@ -85,13 +102,19 @@ def create_app(
             }
         )
 
-    async def read_journal(request: Request) -> JSONResponse:
-        """`GET /journal?since=N`: the requests and answers recorded after sequence number N."""
+    async def read_journal(request: Request) -> Response:
+        """`GET /journal?since=N&limit=M`: a page of the requests and answers recorded after
+        sequence number N; `next` is the `since` of the following page, `more` whether there is
+        one."""
         try:
-            entries = journal.since(request.query_params.get("since"))
+            page = journal.read(request.query_params)
         except ValueError as exc:
             return JSONResponse({"error": "invalid_request", "message": str(exc)}, 400)
-        return JSONResponse({"entries": entries})
+        return Response(page, media_type="application/json")
+
+    async def openapi(request: Request) -> JSONResponse:
+        """`GET /openapi.json`: this API as OpenAPI 3.1."""
+        return JSONResponse(document)
 
     app = Starlette(
         routes=[
@@ -99,7 +122,13 @@ def create_app(
             Route("/settle", settle, methods=["POST"]),
             Route("/supported", supported, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
-            Route("/journal", read_journal, methods=["GET"]),
+            Route(
+                "/journal",
+                read_journal,
+                methods=["GET"],
+                middleware=[Middleware(AdminGuard, access=access)],
+            ),
+            Route("/openapi.json", openapi, methods=["GET"]),
         ],
         middleware=[
             Middleware(
@@ -111,23 +140,3 @@ def create_app(
     app.state.chain = chain
     app.state.journal = journal
     return app
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing more than `limit` bytes before reading them all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise RequestRefusedError(
-            Reason.INVALID_PAYLOAD, f"the body is {declared} bytes; at most {limit} are accepted"
-        )
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestRefusedError(
-                Reason.INVALID_PAYLOAD,
-                f"the body exceeds {limit} bytes; at most {limit} are accepted",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)

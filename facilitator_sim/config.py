@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from facilitator_sim.rules import Policy
-from x402_core.wallets import facilitator_wallet
+from x402_core.eip3009 import SECP256K1_N
+from x402_core.wallets import FACILITATOR_INDEX, facilitator_wallet
 from x402_service.envconfig import from_env
 
 ENV_PREFIX = "X402H_FACILITATOR_"
+_PRIVATE_KEY = re.compile(r"(?:0x)?[0-9a-fA-F]{64}", re.ASCII)
+
+
+class FacilitatorSettingsError(ValueError):
+    """Settings the facilitator cannot run with; the message names the setting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +34,23 @@ class FacilitatorSettings:
     max_body_bytes: int = 64 * 1024
     journal_path: Path | None = None
     """Also append the journal to this JSON-lines file."""
-    signer_key: str = ""
+    signer_key: str = field(default="", repr=False)
     """Hex private key of the settlement signer; empty: Anvil's account 0."""
 
+    def __post_init__(self) -> None:
+        key = self.signer_key
+        if key and not (_PRIVATE_KEY.fullmatch(key) and 0 < int(key, 16) < SECP256K1_N):
+            raise FacilitatorSettingsError(
+                f"signer_key ({ENV_PREFIX}SIGNER_KEY) is not a secp256k1 private key: expected "
+                f"64 hex digits, 0x optional, not zero and below the curve order (got "
+                f"{len(key)} characters)"
+            )
+
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> FacilitatorSettings:
-        return from_env(cls, ENV_PREFIX, environ)
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> FacilitatorSettings:
+        return from_env(cls, ENV_PREFIX, environ, overrides)
 
     def policy(self) -> Policy:
         return Policy(v1_value_at_least=self.v1_value_at_least)
@@ -40,3 +59,9 @@ class FacilitatorSettings:
         if not self.signer_key:
             return facilitator_wallet().private_key
         return bytes.fromhex(self.signer_key.removeprefix("0x"))
+
+    def signer_source(self) -> str:
+        """Where the signer's key comes from, as the banner says it."""
+        if self.signer_key:
+            return f"key from {ENV_PREFIX}SIGNER_KEY"
+        return f"Anvil account {FACILITATOR_INDEX}"

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.datastructures import Headers
 
-NOT_RECORDED = ("/journal", "/health")
-"""Reading the journal and health probes would only bury the payments."""
+from x402_core import strictjson
+
+NOT_RECORDED = ("/journal", "/health", "/openapi.json")
+"""Reading the journal, health probes and the API document would only bury the payments."""
 
 
 def body_payment(headers: Headers, body: bytes) -> tuple[dict[str, Any] | None, int | None]:
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = strictjson.loads(body)
+    except strictjson.JsonError:
         return None, None
     if not isinstance(data, dict) or not isinstance(data.get("paymentPayload"), dict):
         return None, None

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
 
+from x402_core import strictjson
 from x402_core.models.facilitator import VerifyRequestV1, VerifyRequestV2
 from x402_core.reasons import Reason
 
@@ -46,7 +47,11 @@ class RequestRefusedError(ValueError):
 def parse_request(body: bytes) -> VerifyRequestV1 | VerifyRequestV2:
     """Validate a JSON body; RequestRefusedError names the first problems found."""
     try:
-        return _REQUEST.validate_json(body)
+        data = strictjson.loads(body)
+    except strictjson.JsonError as exc:
+        raise RequestRefusedError(Reason.INVALID_PAYLOAD, f"the body is not JSON: {exc}") from exc
+    try:
+        return _REQUEST.validate_python(data)
     except ValidationError as exc:
         raise _refusal(exc) from exc
 
@@ -54,8 +59,6 @@ def parse_request(body: bytes) -> VerifyRequestV1 | VerifyRequestV2:
 def _refusal(exc: ValidationError) -> RequestRefusedError:
     errors = exc.errors(include_url=False)
     first = errors[0]
-    if first["type"] == "json_invalid":
-        return RequestRefusedError(Reason.INVALID_PAYLOAD, f"the body is not JSON: {first['msg']}")
     if first["type"] == "x402_version":
         if isinstance(first["input"], dict) and "x402Version" in first["input"]:
             versions = " or ".join(str(v) for v in SUPPORTED_VERSIONS)

@@ -7,6 +7,7 @@ and the payee's balance rose by exactly the price times the settlements.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,17 @@ class Invariant:
 
 
 def check_invariants(
-    admin_url: str, *, price: int, payee_rise: int | None = None, timeout: float = 30.0
+    admin_url: str,
+    *,
+    price: int,
+    payee_rise: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
 ) -> list[Invariant]:
-    """`payee_rise`: how much the payee's balance rose during the run (None: not checked)."""
-    state: Any = httpx.get(admin_url + "/jobs", timeout=timeout).raise_for_status().json()
+    """`payee_rise`: how much the payee's balance rose during the run (None: not checked);
+    `headers`: what admin requests carry (the admin token)."""
+    answer = httpx.get(admin_url + "/jobs", headers=headers, timeout=timeout)
+    state: Any = answer.raise_for_status().json()
     jobs = {job["id"] for job in state["jobs"]}
     settled = [s["job_id"] for s in state["settlements"]]
     keys = Counter(s["key"] for s in state["settlements"])

@@ -7,23 +7,27 @@ runner steer the server without asking a client under test to send special heade
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mock_server.clock import ClockError
+from mock_server.clock import ClockError, advance_seconds
 from mock_server.responses import base_url, error, job_view
 from mock_server.scenarios import SCENARIOS, UnknownScenarioError
 from mock_server.state import ServerState
+from x402_core import strictjson
+from x402_service.bodies import read_body
+
+MAX_ADMIN_BODY_BYTES = 64 * 1024
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
+    """The JSON object of an admin request (ValueError: too large, not JSON, not an object)."""
     try:
-        data = json.loads(await request.body() or b"{}")
-    except json.JSONDecodeError as exc:
+        data = strictjson.loads(await read_body(request, MAX_ADMIN_BODY_BYTES) or b"{}")
+    except strictjson.JsonError as exc:
         raise ValueError(f"the body is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object")
@@ -89,10 +93,8 @@ async def queue_scenarios(request: Request) -> Response:
 async def advance_clock(request: Request) -> Response:
     """`POST /__mock__/clock/advance {"seconds": N}`: move the test clock forward."""
     try:
-        seconds = (await _json_object(request)).get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            raise ValueError('expected {"seconds": <number>}')
-        now = _state(request).clock.advance(float(seconds))
+        seconds = advance_seconds((await _json_object(request)).get("seconds"))
+        now = _state(request).clock.advance(seconds)
     except ClockError as exc:
         return error(409, "real_clock", str(exc))
     except ValueError as exc:
@@ -116,12 +118,13 @@ async def jobs(request: Request) -> Response:
 
 
 async def journal(request: Request) -> Response:
-    """`GET /__mock__/journal?since=N`: recorded requests and answers after sequence number N."""
+    """`GET /__mock__/journal?since=N&limit=M`: a page of the requests and answers recorded after
+    sequence number N; `next` is the `since` of the following page, `more` whether there is one."""
     try:
-        entries = _state(request).journal.since(request.query_params.get("since"))
+        page = _state(request).journal.read(request.query_params)
     except ValueError as exc:
         return error(400, "invalid_request", str(exc))
-    return JSONResponse({"entries": entries})
+    return Response(page, media_type="application/json")
 
 
 async def reset(request: Request) -> Response:

@@ -18,6 +18,7 @@ from mock_server.purchase import generate
 from mock_server.recording import NOT_RECORDED_PREFIX, header_payment_reader
 from mock_server.state import build_state
 from mock_server.status import job_image, job_status
+from x402_service.access import AdminAccess, AdminGuard
 from x402_service.journal import JournalMiddleware
 
 
@@ -25,7 +26,8 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
     """The mock, paying through the facilitator at `settings.facilitator_url`."""
     settings = settings or ServerSettings()
     state = build_state(settings)
-    document = openapi_document(state.listing)
+    document = openapi_document(state.listing, settings)
+    access = AdminAccess.for_server(settings.admin_token, settings.host, settings.public_url)
 
     async def openapi(request: Request) -> Response:
         """`GET /openapi.json`."""
@@ -52,7 +54,11 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
             Route("/v1/images/{job_id}/{index:int}.png", job_image, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
-            Mount("/__mock__", routes=ADMIN_ROUTES),
+            Mount(
+                "/__mock__",
+                routes=ADMIN_ROUTES,
+                middleware=[Middleware(AdminGuard, access=access)],
+            ),
         ],
         middleware=[
             Middleware(

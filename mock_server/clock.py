@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+
+MAX_ADVANCE_SECONDS = 365 * 24 * 3600
+"""One step of the test clock: a year is more than any job plan needs."""
+MAX_AHEAD_SECONDS = 10 * MAX_ADVANCE_SECONDS
+"""How far the test clock may run ahead of the wall clock, so every time it gives is a date."""
 
 
 class ClockError(ValueError):
     """The clock cannot do what was asked (for example, advance the real clock)."""
+
+
+def advance_seconds(value: object) -> float:
+    """A step for the test clock from untrusted input; ValueError says what is expected."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError('expected {"seconds": <number>}')
+    if not math.isfinite(value) or not 0 <= value <= MAX_ADVANCE_SECONDS:
+        raise ValueError(
+            f"seconds is {value}; expected a finite number from 0 to {MAX_ADVANCE_SECONDS} (a year)"
+        )
+    return float(value)
 
 
 class Clock:
@@ -40,13 +57,18 @@ class TestClock(Clock):
         return self._now
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ClockError(f"the clock only moves forward; got {seconds} seconds")
+        seconds = advance_seconds(seconds)
         with self._lock:
+            if self._now + seconds > time.time() + MAX_AHEAD_SECONDS:
+                raise ValueError(
+                    f"the test clock is {self._now - time.time():.0f} seconds ahead of the wall "
+                    f"clock; it may run at most {MAX_AHEAD_SECONDS} seconds ahead"
+                )
             self._now += seconds
             return self._now
 
     def reset(self) -> None:
+        """Back to the wall clock, never backwards (jobs kept across a reset stay consistent)."""
         with self._lock:
             self._now = max(self._now, time.time())
 

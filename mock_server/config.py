@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mock_server.listing import DEFAULT_LISTING
+from x402_core.loopback import is_loopback_host
 from x402_service.envconfig import from_env
 
 ENV_PREFIX = "X402H_SERVER_"
@@ -34,13 +36,25 @@ class ServerSettings:
     max_prompt_chars: int = 4000
     max_body_bytes: int = 64 * 1024
     facilitator_timeout: float = 30.0
+    host: str = "127.0.0.1"
+    """Address the server binds; off loopback its admin API needs `admin_token`."""
+    admin_token: str = field(default="", repr=False)
+    """When set, `/__mock__/*` requires `Authorization: Bearer <admin_token>`."""
 
     def __post_init__(self) -> None:
+        if not self.admin_token and not is_loopback_host(self.host.lower().strip("[]")):
+            raise ServerSettingsError(
+                f"the mock would listen on {self.host}, off loopback, with its admin API (reset, "
+                "scenarios, journal) open to the network: give it a token with --admin-token or "
+                "X402H_SERVER_ADMIN_TOKEN"
+            )
         if not self.versions or not self.versions <= VERSIONS:
             raise ServerSettingsError(
                 f"versions is {sorted(self.versions)}; expected a non-empty subset of v1, v2"
             )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
-        return from_env(cls, ENV_PREFIX, environ)
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> ServerSettings:
+        return from_env(cls, ENV_PREFIX, environ, overrides)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.config import ServerSettings
 from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE, X_PAYMENT
 from x402_core.listing import Listing
 
 
-def openapi_document(listing: Listing) -> dict[str, Any]:
+def _field_schema(name: str, spec: dict[str, Any], settings: ServerSettings) -> dict[str, Any]:
+    """A body field's schema from the listing, with the limits the server enforces."""
+    schema = {k: v for k, v in spec.items() if k != "required"}
+    if name == "prompt":
+        # Not blank (a non-space character somewhere) and not longer than the server takes.
+        schema.update(minLength=1, maxLength=settings.max_prompt_chars, pattern=r"\S")
+    return schema
+
+
+def openapi_document(listing: Listing, settings: ServerSettings) -> dict[str, Any]:
     required = [name for name, spec in listing.body_fields.items() if spec.get("required")]
     body_schema = {
         "type": "object",
         "additionalProperties": False,
         "required": required,
         "properties": {
-            name: {k: v for k, v in spec.items() if k != "required"}
-            for name, spec in listing.body_fields.items()
+            name: _field_schema(name, spec, settings) for name, spec in listing.body_fields.items()
         },
     }
     error_schema = {
@@ -54,6 +63,7 @@ def openapi_document(listing: Listing) -> dict[str, Any]:
                     ],
                     "requestBody": {
                         "required": True,
+                        "description": f"JSON, at most {settings.max_body_bytes} bytes",
                         "content": {"application/json": {"schema": body_schema}},
                     },
                     "responses": {
@@ -109,6 +119,21 @@ def openapi_document(listing: Listing) -> dict[str, Any]:
             "/v1/images/{job_id}/{index}.png": {
                 "get": {
                     "summary": "An image of a completed job",
+                    "parameters": [
+                        {
+                            "in": "path",
+                            "name": "job_id",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "in": "path",
+                            "name": "index",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1},
+                            "description": "1 for the first image",
+                        },
+                    ],
                     "responses": {
                         "200": {"description": "PNG", "content": {"image/png": {}}},
                         "404": {"description": "no such image"},

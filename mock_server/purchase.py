@@ -31,17 +31,17 @@ from mock_server.validation import GenerateRequest, InvalidRequestError, parse_g
 from x402_core.headers import HeaderError
 from x402_core.models import SettleResponse
 from x402_core.reasons import Reason
+from x402_service.bodies import BodyTooLargeError, read_body
 
 FACILITATOR_RETRY_AFTER = 5
 
 
 async def generate(request: Request) -> Response:
     state: ServerState = request.app.state.mock
-    body = await request.body()
-    if len(body) > state.settings.max_body_bytes:
-        return error(
-            400, "invalid_request", f"the body exceeds {state.settings.max_body_bytes} bytes"
-        )
+    try:
+        body = await read_body(request, state.settings.max_body_bytes)
+    except BodyTooLargeError as exc:
+        return error(400, "invalid_request", str(exc))
     try:
         wanted = parse_generate_request(body, state.settings.max_prompt_chars)
     except InvalidRequestError as exc:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+
+from x402_core import strictjson
 
 MODELS = ("nano-banana-2", "nano-banana-pro", "seedream-4.6", "seedream-4.0")
 RESOLUTIONS = ("1K", "2K", "4K")
@@ -39,8 +40,8 @@ class GenerateRequest:
 def parse_generate_request(body: bytes, max_prompt_chars: int) -> GenerateRequest:
     """The validated request; InvalidRequestError says which field is wrong and what it must be."""
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = strictjson.loads(body)
+    except strictjson.JsonError as exc:
         raise InvalidRequestError(f"the body is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidRequestError("the body must be a JSON object")

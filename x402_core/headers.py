@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from x402_core import strictjson
 from x402_core.reasons import Reason
 
 PAYMENT_REQUIRED = "PAYMENT-REQUIRED"
@@ -56,8 +57,8 @@ def decode_json_header(value: str, *, name: str = "header") -> object:
     except (binascii.Error, ValueError) as exc:
         raise HeaderError(Reason.HEADER_BAD_BASE64, f"{name} is not valid base64: {exc}") from exc
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return strictjson.loads(raw)
+    except strictjson.JsonError as exc:
         raise HeaderError(
             Reason.HEADER_BAD_JSON, f"{name} does not hold UTF-8 JSON after base64: {exc}"
         ) from exc

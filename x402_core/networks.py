@@ -55,7 +55,7 @@ class UnknownNetworkError(ValueError):
 
 def parse_caip2(value: str) -> tuple[str, str]:
     """Split a CAIP-2 chain id into (namespace, reference); ValueError when it is not one."""
-    match = _CAIP2.match(value)
+    match = _CAIP2.fullmatch(value)
     if match is None:
         raise ValueError(f"not a CAIP-2 chain id: {value!r} (expected 'namespace:reference')")
     return match["namespace"], match["reference"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from x402_core.loopback import is_loopback_host
 from x402_core.networks import BASE
 from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet
 
@@ -15,6 +16,16 @@ def usdc(atomic: int) -> str:
     whole, frac = divmod(atomic, 10**BASE.usdc.decimals)
     text = f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
     return f"{text} USDC"
+
+
+def warn_if_exposed(host: str) -> None:
+    """One line when a server is about to listen beyond this machine."""
+    if not is_loopback_host(host.lower().strip("[]")):
+        console.print(
+            f"[yellow]warning:[/yellow] listening on {host}, off loopback: other machines can "
+            "reach these servers (the facilitator signs with a public test key; only its token "
+            "guards the mock's admin API)"
+        )
 
 
 def print_wallets(wallets: list[TestWallet]) -> None:

@@ -85,7 +85,7 @@ def x402_stack(request: pytest.FixtureRequest, _x402_stacks: _Stacks) -> Stack:
     import httpx
 
     stack = _x402_stacks.get(_setting(request, "chain"))
-    with httpx.Client(base_url=stack.admin_url, timeout=10) as admin:
+    with httpx.Client(base_url=stack.admin_url, headers=stack.admin_headers, timeout=10) as admin:
         admin.post("/reset").raise_for_status()
         admin.post("/scenario", json={"name": _setting(request, "scenario")}).raise_for_status()
     return stack
@@ -119,14 +119,17 @@ def funded_wallet(x402_stack: Stack) -> TestWallet:
 class JournalReader:
     """The mock's journal of this test: every request and answer, decoded payments included."""
 
-    def __init__(self, admin_url: str) -> None:
+    def __init__(self, admin_url: str, headers: dict[str, str] | None = None) -> None:
         self.admin_url = admin_url
+        self.headers = headers or {}
 
     def entries(self) -> list[dict[str, Any]]:
         import httpx
 
-        answer = httpx.get(self.admin_url + "/journal", timeout=10).raise_for_status()
-        return answer.json()["entries"]
+        from conformance.journal import read_journal
+
+        with httpx.Client(base_url=self.admin_url, headers=self.headers, timeout=10) as admin:
+            return read_journal(admin)
 
     def payments(self) -> list[dict[str, Any]]:
         return [e["payment"] for e in self.entries() if e["payment"] is not None]
@@ -134,7 +137,7 @@ class JournalReader:
 
 @pytest.fixture
 def x402_journal(x402_stack: Stack) -> JournalReader:
-    return JournalReader(x402_stack.admin_url)
+    return JournalReader(x402_stack.admin_url, x402_stack.admin_headers)
 
 
 @pytest.fixture
@@ -159,15 +162,8 @@ def x402_conformance(x402_stack: Stack) -> Callable[..., Report]:
     timeout_seconds, max_amount) and returns the e2e JSON result (`{"success": ...}`) or raises.
     Pass the report to `assert_conformant`."""
     from conformance.client import CallableClient, grade_client
-    from conformance.target import StackUrls
 
-    urls = StackUrls(
-        x402_stack.server_url,
-        x402_stack.listing.path,
-        x402_stack.admin_url,
-        x402_stack.facilitator_url,
-        x402_stack.chain.rpc_url,
-    )
+    urls = x402_stack.urls()
 
     def run(func: ClientFunction, scenarios: list[str] | None = None) -> Report:
         return grade_client(CallableClient(func), urls, scenarios=scenarios)

@@ -17,6 +17,7 @@ from types import TracebackType
 
 from starlette.applications import Starlette
 
+from conformance.target import StackUrls
 from facilitator_sim.app import create_app as create_facilitator_app
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.chains.factory import OpenedChain, open_chain
@@ -104,6 +105,22 @@ class Stack:
         return self.server_url + ADMIN_PATH
 
     @property
+    def admin_headers(self) -> dict[str, str]:
+        """What a request to the admin API carries: the bearer token, when one is set."""
+        return self.urls().admin_headers
+
+    def urls(self) -> StackUrls:
+        """Where everything listens, as conformance runs are handed it."""
+        return StackUrls(
+            self.server_url,
+            self.listing.path,
+            self.admin_url,
+            self.facilitator_url,
+            None if self._opened is None else self._opened.chain.rpc_url,
+            self.config.server.admin_token,
+        )
+
+    @property
     def processes(self) -> dict[str, ServiceProcess]:
         """The child processes by name (`facilitator`, `server`), in mode `processes`."""
         return {process.name: process for process in self._processes}
@@ -132,6 +149,7 @@ class Stack:
             config.chain,
             allow_remote_rpc=config.allow_remote_rpc,
             state_path=config.anvil_state_path,
+            signer_key=config.facilitator.signer_private_key(),
         )
         return self._opened
 
@@ -140,8 +158,7 @@ class Stack:
         opened = self._open_chain()
         facilitator_app = create_facilitator_app(opened.chain, config.facilitator)
         self.facilitator_url = self._serve(facilitator_app, config.facilitator_port).url
-        server_settings = dataclasses.replace(config.server, facilitator_url=self.facilitator_url)
-        server_app = create_server_app(server_settings)
+        server_app = create_server_app(self._server_settings())
         self._server_state = server_app.state.mock
         self.server_url = self._serve(server_app, config.server_port).url
 
@@ -165,9 +182,14 @@ class Stack:
         )
         server_port = config.server_port or free_port(host)
         self.server_url = f"http://{host}:{server_port}"
-        server_settings = dataclasses.replace(config.server, facilitator_url=self.facilitator_url)
-        server_args = ["server", "--host", host, "--port", str(server_port)]
-        self._spawn(server_args, to_env(server_settings, SERVER_ENV), self.server_url)
+        server_args = ["server", "--port", str(server_port)]
+        self._spawn(server_args, to_env(self._server_settings(), SERVER_ENV), self.server_url)
+
+    def _server_settings(self) -> ServerSettings:
+        """The mock's settings, bound where the stack binds, paying through its facilitator."""
+        return dataclasses.replace(
+            self.config.server, facilitator_url=self.facilitator_url, host=self.config.host
+        )
 
     def _spawn(self, cli_args: list[str], env: dict[str, str], url: str) -> None:
         process = ServiceProcess(cli_args[0], cli_args, env)

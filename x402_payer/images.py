@@ -18,7 +18,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 def job_id_of(job: dict[str, Any]) -> str:
     """The job's id, checked safe to put in a file name (no separators, no leading dot)."""
     job_id = job.get("id")
-    if not isinstance(job_id, str) or not _SAFE_ID.match(job_id):
+    if not isinstance(job_id, str) or not _SAFE_ID.fullmatch(job_id):
         raise ProtocolError(
             f"job id {job_id!r} is not usable; expected 1-128 characters of letters, digits, "
             "'.', '_' or '-', not starting with '.'"

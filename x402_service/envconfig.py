@@ -21,9 +21,13 @@ class SettingsError(ValueError):
 
 
 def from_env(
-    cls: type[SettingsT], prefix: str, environ: Mapping[str, str] | None = None
+    cls: type[SettingsT],
+    prefix: str,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> SettingsT:
-    """An instance of dataclass `cls` with each field read from `{prefix}{FIELD}` when set."""
+    """An instance of dataclass `cls` with each field read from `{prefix}{FIELD}` when set, and
+    from `overrides` (command-line flags) before that; checked once, on the merged values."""
     env = os.environ if environ is None else environ
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
@@ -31,7 +35,7 @@ def from_env(
         name = f"{prefix}{field.name.upper()}"
         if name in env:
             values[field.name] = _convert(env[name], hints[field.name], name)
-    return cls(**values)
+    return cls(**{**values, **(overrides or {})})
 
 
 def _convert(raw: str, hint: Any, name: str) -> Any:

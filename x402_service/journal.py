@@ -1,17 +1,19 @@
 """Everything a server saw and said, in order: what conformance checks are computed from.
 
 The mock server and the facilitator each keep one; `JournalMiddleware` writes it from the ASGI
-messages, so an entry holds exactly the bytes that crossed the wire.
+messages, so an entry holds the bytes that crossed the wire, cut to a bounded size with a visible
+marker. The journal is bounded in entries and in characters, and read a page at a time.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,77 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_CHARS = 16 * 1024
+"""Of a request or answer body."""
+MAX_HEADER_CHARS = 4 * 1024
+"""Of one header value (a payment header is well under 2 KiB)."""
+MAX_HEADERS_CHARS = 16 * 1024
+"""Of all the headers of one request or answer; the rest are left out, and the entry says so."""
+MAX_PAYMENT_CHARS = 32 * 1024
+"""Of a decoded payment payload as JSON."""
+CAPTURE_BYTES = 64 * 1024
+"""Bytes of a body the middleware keeps to decode and record (servers refuse larger ones)."""
+MAX_JOURNAL_CHARS = 64 * 1024 * 1024
+"""All entries together; the oldest are dropped past it, as past `max_entries`."""
+DEFAULT_PAGE_ENTRIES = 500
+MAX_PAGE_ENTRIES = 1000
+MAX_PAGE_CHARS = 8 * 1024 * 1024
+LEFT_OUT_HEADER = "x-journal-left-out"
+"""Stands in for the headers past MAX_HEADERS_CHARS."""
+
+
+def truncated(text: str, limit: int) -> str:
+    """`text`, cut at `limit` characters with a marker saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[truncated: {len(text)} characters in all]"
+
+
+def text_of(body: bytes) -> str:
+    """A body as journal text: decoded, and cut at MAX_BODY_CHARS."""
+    text = body[: MAX_BODY_CHARS * 4].decode("utf-8", errors="replace")
+    if len(body) > MAX_BODY_CHARS * 4 or len(text) > MAX_BODY_CHARS:
+        return f"{text[:MAX_BODY_CHARS]}…[truncated: {len(body)} bytes in all]"
+    return text
+
+
+def bounded_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Headers as journal text: the first of each name, each value and all of them cut."""
+    kept: dict[str, str] = {}
+    pairs = list(raw)
+    budget = MAX_HEADERS_CHARS
+    for index, (raw_name, raw_value) in enumerate(pairs):
+        name = truncated(raw_name.decode("latin-1").lower(), 256)
+        value = truncated(raw_value.decode("latin-1"), MAX_HEADER_CHARS)
+        budget -= len(name) + len(value)
+        if budget < 0:
+            kept[LEFT_OUT_HEADER] = f"{len(pairs) - index} headers left out (over the size cap)"
+            break
+        kept.setdefault(name, value)
+    return kept
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every non-finite float written as a string, so that JSON can carry it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def payment_json(payment: dict[str, Any] | None) -> str:
+    """A decoded payment as JSON text that any JSON reader accepts, cut with a marker."""
+    if payment is None:
+        return "null"
+    try:
+        text = json.dumps(payment, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        text = json.dumps(_finite(payment), separators=(",", ":"))
+    if len(text) > MAX_PAYMENT_CHARS:
+        return json.dumps({"truncated": f"a payment of {len(text)} characters, left out"})
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +103,38 @@ class Entry:
     query: str
     headers: dict[str, str]
     body: str
-    payment: dict[str, Any] | None
-    """The decoded payment payload, when the request carried one that decodes."""
+    payment: str
+    """The decoded payment payload as JSON text (`null`: none that decodes)."""
     payment_version: int | None
     status: int
     response_headers: dict[str, str]
     response_body: str
     duration_ms: float
 
+    def json(self) -> str:
+        fields = {name: getattr(self, name) for name in self.__slots__ if name != "payment"}
+        return json.dumps(fields, separators=(",", ":"))[:-1] + f',"payment":{self.payment}}}'
+
+    def chars(self) -> int:
+        """About the characters it holds (what the journal's size cap counts)."""
+        headers = (*self.headers.items(), *self.response_headers.items())
+        strings = (self.path, self.query, self.body, self.payment, self.response_body)
+        return 200 + sum(len(n) + len(v) for n, v in headers) + sum(map(len, strings))
+
 
 class Journal:
     """A bounded in-memory record, optionally also appended to a JSON-lines file."""
 
-    def __init__(self, max_entries: int = 10_000, path: Path | None = None) -> None:
-        self._entries: deque[Entry] = deque(maxlen=max_entries)
+    def __init__(
+        self,
+        max_entries: int = 10_000,
+        path: Path | None = None,
+        max_chars: int = MAX_JOURNAL_CHARS,
+    ) -> None:
+        self._entries: deque[Entry] = deque()
+        self._max_entries = max_entries
+        self._max_chars = max_chars
+        self._chars = 0
         self._seq = 0
         self._lock = threading.Lock()
         self._path = path
@@ -53,31 +144,62 @@ class Journal:
             self._seq += 1
             entry = Entry(seq=self._seq, time=time.time(), **fields)
             self._entries.append(entry)
+            self._chars += entry.chars()
+            while len(self._entries) > self._max_entries or (
+                self._chars > self._max_chars and len(self._entries) > 1
+            ):
+                self._chars -= self._entries.popleft().chars()
             if self._path is not None:
                 with self._path.open("a") as out:
-                    out.write(json.dumps(asdict(entry)) + "\n")
+                    out.write(entry.json() + "\n")
         return entry
 
-    def entries(self, since: int = 0) -> list[Entry]:
+    def entries(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every entry after sequence number `since`, as JSON objects (for in-process readers)."""
         with self._lock:
-            return [e for e in self._entries if e.seq > since]
+            return [json.loads(e.json()) for e in self._entries if e.seq > since]
 
-    def since(self, query_value: str | None) -> list[dict[str, Any]]:
-        """The entries after the sequence number a `?since=N` query gives, as JSON objects."""
-        since = query_value or "0"
-        if not since.isdigit():
-            raise ValueError(f"since is {since!r}; expected a whole number")
-        return [asdict(e) for e in self.entries(int(since))]
+    def page(self, since: int = 0, limit: int = DEFAULT_PAGE_ENTRIES) -> str:
+        """`{"entries": [...], "next": N, "more": bool}` as JSON text: up to `limit` entries (and
+        MAX_PAGE_CHARS) after `since`; `next` is the `since` that continues where this stops."""
+        texts: list[str] = []
+        size = 0
+        last = since
+        more = False
+        with self._lock:
+            for entry in self._entries:
+                if entry.seq <= since:
+                    continue
+                if len(texts) >= limit or (texts and size > MAX_PAGE_CHARS):
+                    more = True
+                    break
+                text = entry.json()
+                texts.append(text)
+                size += len(text)
+                last = entry.seq
+        return f'{{"entries":[{",".join(texts)}],"next":{last},"more":{json.dumps(more)}}}'
+
+    def read(self, query: Mapping[str, str]) -> str:
+        """The page a `?since=N&limit=M` query asks for; ValueError says what is wrong with it."""
+        since = _whole_number(query, "since", 0)
+        limit = _whole_number(query, "limit", DEFAULT_PAGE_ENTRIES)
+        if not 1 <= limit <= MAX_PAGE_ENTRIES:
+            raise ValueError(f"limit is {limit}; expected 1 to {MAX_PAGE_ENTRIES}")
+        return self.page(since, limit)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._chars = 0
 
 
-def text_of(body: bytes) -> str:
-    """A body as journal text: decoded, and cut at MAX_BODY_CHARS."""
-    text = body[: MAX_BODY_CHARS * 4].decode("utf-8", errors="replace")
-    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "…[truncated]"
+def _whole_number(query: Mapping[str, str], name: str, default: int) -> int:
+    text = query.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not text.isascii() or len(text) > 18:
+        raise ValueError(f"{name} is {text[:40]!r}; expected a whole number")
+    return int(text)
 
 
 PaymentReader = Callable[[Headers, bytes], tuple[dict[str, Any] | None, int | None]]
@@ -105,12 +227,12 @@ class JournalMiddleware:
             return
         started = time.perf_counter()
         request_body = bytearray()
-        answer: dict[str, Any] = {"status": 0, "headers": {}, "body": bytearray()}
+        answer: dict[str, Any] = {"status": 0, "headers": [], "body": bytearray()}
 
         async def recording_receive() -> Message:
             message = await receive()
-            if message["type"] == "http.request":
-                request_body.extend(message.get("body", b""))
+            if message["type"] == "http.request" and len(request_body) < CAPTURE_BYTES:
+                request_body.extend(message.get("body", b"")[: CAPTURE_BYTES - len(request_body)])
             return message
 
         recorded = False
@@ -119,10 +241,11 @@ class JournalMiddleware:
             nonlocal recorded
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
-                answer["headers"] = dict(Headers(raw=message.get("headers", [])))
+                answer["headers"] = message.get("headers", [])
             elif message["type"] == "http.response.body":
-                if answer["headers"].get("content-type", "").startswith("application/json"):
-                    answer["body"].extend(message.get("body", b""))
+                body = answer["body"]
+                if len(body) < CAPTURE_BYTES and _is_json(answer["headers"]):
+                    body.extend(message.get("body", b"")[: CAPTURE_BYTES - len(body)])
                 if not message.get("more_body", False):
                     # Recorded before the last byte leaves: whoever got the answer finds it.
                     recorded = True
@@ -136,18 +259,27 @@ class JournalMiddleware:
                 self._record(scope, bytes(request_body), answer, started)
 
     def _record(self, scope: Scope, body: bytes, answer: dict[str, Any], started: float) -> None:
-        headers = Headers(scope=scope)
-        payment, version = self.read_payment(headers, body)
+        try:
+            payment, version = self.read_payment(Headers(scope=scope), body)
+        except ValueError:  # a request the reader cannot make sense of is still recorded
+            payment, version = None, None
         self.journal.record(
             method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=dict(headers),
+            path=truncated(scope["path"], MAX_HEADER_CHARS),
+            query=truncated(scope.get("query_string", b"").decode("latin-1"), MAX_HEADER_CHARS),
+            headers=bounded_headers(scope["headers"]),
             body=text_of(body),
-            payment=payment,
+            payment=payment_json(payment),
             payment_version=version,
             status=answer["status"],
-            response_headers=answer["headers"],
+            response_headers=bounded_headers(answer["headers"]),
             response_body=text_of(bytes(answer["body"])),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
         )
+
+
+def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(
+        name.lower() == b"content-type" and value.startswith(b"application/json")
+        for name, value in headers
+    )

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from conformance.client.runner import ClientEnv, ClientRun, ClientUnderTest
+from conformance.journal import read_journal
 from conformance.target import StackUrls
 from x402_core.headers import PAYMENT_REQUIRED, decode_header
 from x402_core.models import PaymentRequiredV1, PaymentRequiredV2
@@ -126,7 +127,7 @@ def observe(
     """Run the client once per scenario, the mock reset and set to that scenario each time."""
     payer = payer or test_wallet(3)
     session = ClientSession(urls)
-    with httpx.Client(base_url=urls.admin_url, timeout=10) as admin:
+    with httpx.Client(base_url=urls.admin_url, headers=urls.admin_headers, timeout=10) as admin:
         for name in scenarios or list(SCENARIO_TIMEOUTS):
             admin.post("/reset").raise_for_status()
             admin.post("/scenario", json={"name": name}).raise_for_status()
@@ -143,7 +144,7 @@ def observe(
                 progress(name, None)
             result = client.run(env)
             time.sleep(0.05)  # answers are journaled before their last byte; let stragglers land
-            entries = admin.get("/journal").raise_for_status().json()["entries"]
+            entries = read_journal(admin)
             session.runs[name] = ScenarioRun(name, limit, result, entries, urls.endpoint_path)
             if progress:
                 progress(name, result)

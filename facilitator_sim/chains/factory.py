@@ -56,8 +56,10 @@ def open_chain(
     anvil_bin: str | os.PathLike[str] | None = None,
     state_path: str | os.PathLike[str] | None = None,
     fork_url: str | None = None,
+    signer_key: bytes | None = None,
 ) -> OpenedChain:
-    """Open the backend `spec` names, with USDC in place and the test payers funded."""
+    """Open the backend `spec` names, with USDC in place and the test payers funded; on EVM,
+    settlements are sent from `signer_key` (default: Anvil's account 0)."""
     if spec not in ("ledger", "anvil"):
         if "://" not in spec:
             raise ChainSpecError(f"unknown chain {spec!r}; expected one of: {', '.join(SPECS)}")
@@ -81,7 +83,7 @@ def open_chain(
             chain = LedgerChain(BASE.chain_id)
         else:
             url = anvil.rpc_url if anvil is not None else spec
-            chain = evm = EvmChain(url, allow_remote_rpc=allow_remote_rpc)
+            chain = evm = EvmChain(url, signer_key, allow_remote_rpc=allow_remote_rpc)
             undo.callback(evm.close)
             evm.install_token()
         opened = OpenedChain(chain, anvil)

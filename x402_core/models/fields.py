@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 UINT256_MAX = 2**256 - 1
@@ -18,7 +18,7 @@ _HEX = re.compile(r"^0x(?:[0-9a-fA-F]{2})+$", re.ASCII)
 
 
 def _canonical_uint256(value: str) -> str:
-    if not _CANONICAL_UINT.match(value) or int(value) > UINT256_MAX:
+    if not _CANONICAL_UINT.fullmatch(value) or int(value) > UINT256_MAX:
         raise ValueError(
             "must be a canonical decimal string of a uint256 (digits only, no sign, spaces, "
             "leading zeros or fractions)"
@@ -27,28 +27,35 @@ def _canonical_uint256(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    if not _ADDRESS.match(value):
+    if not _ADDRESS.fullmatch(value):
         raise ValueError("must be a 20-byte hex address: 0x followed by 40 hex digits")
     return value
 
 
 def _bytes32(value: str) -> str:
-    if not _BYTES32.match(value):
+    if not _BYTES32.fullmatch(value):
         raise ValueError("must be 32 bytes of hex: 0x followed by 64 hex digits")
     return value
 
 
 def _signature_hex(value: str) -> str:
-    if not _HEX.match(value) or len(value) > 2 + 2 * MAX_SIGNATURE_BYTES:
+    if not _HEX.fullmatch(value) or len(value) > 2 + 2 * MAX_SIGNATURE_BYTES:
         raise ValueError(f"must be 0x-prefixed hex of whole bytes, at most {MAX_SIGNATURE_BYTES}")
     return value
 
 
-Uint256 = Annotated[str, AfterValidator(_canonical_uint256)]
+def _schema(regex: re.Pattern[str], **extra: int) -> WithJsonSchema:
+    """The JSON schema of a checked string (OpenAPI documents show the pattern it must match)."""
+    return WithJsonSchema({"type": "string", "pattern": regex.pattern, **extra})
+
+
+Uint256 = Annotated[str, AfterValidator(_canonical_uint256), _schema(_CANONICAL_UINT)]
 """An amount or timestamp as x402 writes it: a canonical decimal string within uint256."""
-Address = Annotated[str, AfterValidator(_address)]
-Bytes32 = Annotated[str, AfterValidator(_bytes32)]
-SignatureHex = Annotated[str, AfterValidator(_signature_hex)]
+Address = Annotated[str, AfterValidator(_address), _schema(_ADDRESS)]
+Bytes32 = Annotated[str, AfterValidator(_bytes32), _schema(_BYTES32)]
+SignatureHex = Annotated[
+    str, AfterValidator(_signature_hex), _schema(_HEX, maxLength=2 + 2 * MAX_SIGNATURE_BYTES)
+]
 TimeoutSeconds = Annotated[int, Field(ge=1, le=2**32)]
 
 

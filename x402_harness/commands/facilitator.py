@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ from facilitator_sim.config import FacilitatorSettings
 from x402_core.models import PaymentRequirementsV2
 from x402_core.payments import pay_v2
 from x402_core.wallets import payer_wallets, test_wallet
-from x402_harness.console import console, print_wallets, usdc
+from x402_harness.console import console, print_wallets, usdc, warn_if_exposed
 from x402_service.serving import ServerThread, wait_for_interrupt
 
 SELFTEST_PAY_TO = test_wallet(9).address
@@ -52,7 +51,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
     """Environment (`X402H_FACILITATOR_*`) first, then the flags given on the command line."""
-    settings = FacilitatorSettings.from_env()
     changes = {
         "chain": args.chain,
         "host": args.host,
@@ -60,22 +58,30 @@ def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
         "allow_remote_rpc": args.allow_remote_rpc or None,
         "journal_path": args.journal,
     }
-    return dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    return FacilitatorSettings.from_env(
+        overrides={k: v for k, v in changes.items() if v is not None}
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    with open_chain(settings.chain, allow_remote_rpc=settings.allow_remote_rpc) as opened:
+    opened = open_chain(
+        settings.chain,
+        allow_remote_rpc=settings.allow_remote_rpc,
+        signer_key=settings.signer_private_key(),
+    )
+    with opened:
         app = create_app(opened.chain, settings)
+        warn_if_exposed(settings.host)
         with ServerThread(app, settings.host, settings.port) as server:
-            print_summary(server.url, opened)
+            print_summary(server.url, opened, settings)
             if args.selftest:
                 return selftest(server.url, opened)
             wait_for_interrupt()
     return 0
 
 
-def print_summary(url: str, opened: OpenedChain) -> None:
+def print_summary(url: str, opened: OpenedChain, settings: FacilitatorSettings) -> None:
     chain = opened.chain
     console.print(f"[bold]Facilitator[/bold]  {url}  (/verify /settle /supported /health)")
     console.print(f"chain        {chain.kind}, chain id {chain.chain_id}")
@@ -83,7 +89,7 @@ def print_summary(url: str, opened: OpenedChain) -> None:
         console.print(f"RPC          {chain.rpc_url}")
     console.print(f"token        USDC at {opened.token}")
     signer = httpx.get(f"{url}/health", timeout=10).json()["signer"]
-    console.print(f"signer       {signer} (Anvil account 0)")
+    console.print(f"signer       {signer} ({settings.signer_source()})")
     print_wallets(payer_wallets())
 
 

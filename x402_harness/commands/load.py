@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from conformance.target import admin_headers
 from loadtests.invariants import Invariant, check_invariants
 from loadtests.runner import LoadPlan, LocustRun, run_locust
 from loadtests.slo import Breach, Threshold, breaches, load_thresholds, parse_threshold, read_stats
@@ -30,6 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--processes", type=int, default=1, help="Locust worker processes")
     parser.add_argument("--target", help="a running server's base URL instead of the stack")
     parser.add_argument("--admin-url", help="the target's admin API, for the invariants")
+    parser.add_argument("--admin-token", default="", help="the target's admin API token")
     parser.add_argument("--chain", default="ledger", help="stack chain: ledger, anvil or a URL")
     parser.add_argument("--slo", type=Path, help="thresholds file (JSON or TOML)")
     parser.add_argument(
@@ -111,7 +113,10 @@ def run(args: argparse.Namespace) -> int:
         refuse_remote([args.target, args.admin_url], allowed=args.allow_remote)
         plan = _plan(args, args.target, locust_args)
         locust = run_locust(plan)
-        invariants = check_invariants(args.admin_url, price=0) if args.admin_url else []
+        headers = admin_headers(args.admin_token)
+        invariants = (
+            check_invariants(args.admin_url, price=0, headers=headers) if args.admin_url else []
+        )
         return _report(args, plan, locust, thresholds, invariants)
     with Stack(StackConfig(chain=args.chain)) as stack:
         for wallet in pool(DEFAULT_FIRST_WALLET, args.wallets):
@@ -121,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"load: {args.users} users for {args.run_time} against {stack.endpoint_url}")
         locust = run_locust(plan)
         rise = _payee_rise(stack, before)
-        invariants = check_invariants(stack.admin_url, price=stack.listing.amount, payee_rise=rise)
+        invariants = check_invariants(
+            stack.admin_url,
+            price=stack.listing.amount,
+            payee_rise=rise,
+            headers=stack.admin_headers,
+        )
         return _report(args, plan, locust, thresholds, invariants)
 
 

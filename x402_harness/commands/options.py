@@ -6,7 +6,6 @@ Settings are read from `X402H_SERVER_*` first; a flag given on the command line 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 from mock_server.config import ServerSettings
@@ -26,10 +25,14 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--public-url", help="base URL clients see, if not the bound address")
     group.add_argument("--listing", type=Path, help="another endpoint's listing file")
+    group.add_argument(
+        "--admin-token",
+        help="require 'Authorization: Bearer TOKEN' on /__mock__/* (needed off loopback; or "
+        "X402H_SERVER_ADMIN_TOKEN)",
+    )
 
 
 def server_settings_from(args: argparse.Namespace, **fixed: object) -> ServerSettings:
-    settings = ServerSettings.from_env()
     given = {
         "default_scenario": args.scenario,
         "store": args.store,
@@ -40,6 +43,7 @@ def server_settings_from(args: argparse.Namespace, **fixed: object) -> ServerSet
         "journal_path": args.journal,
         "public_url": args.public_url,
         "listing_path": args.listing,
+        "admin_token": args.admin_token,
         **fixed,
     }
-    return dataclasses.replace(settings, **{k: v for k, v in given.items() if v is not None})
+    return ServerSettings.from_env(overrides={k: v for k, v in given.items() if v is not None})

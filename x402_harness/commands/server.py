@@ -6,7 +6,7 @@ import argparse
 
 from mock_server.app import create_app
 from x402_harness.commands.options import add_server_arguments, server_settings_from
-from x402_harness.console import console
+from x402_harness.console import console, warn_if_exposed
 from x402_service.serving import ServerThread, wait_for_interrupt
 
 
@@ -18,14 +18,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "a facilitator that is already running (see `x402-harness facilitator`).",
     )
     parser.add_argument("--facilitator-url", help="the facilitator's base URL (required)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     add_server_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = server_settings_from(args, facilitator_url=args.facilitator_url)
-    with ServerThread(create_app(settings), args.host, args.port) as server:
+    settings = server_settings_from(args, facilitator_url=args.facilitator_url, host=args.host)
+    warn_if_exposed(settings.host)
+    with ServerThread(create_app(settings), settings.host, args.port) as server:
         console.print(f"[bold]xGen mock[/bold]    {server.url}/v1/images/generate")
         console.print(f"admin        {server.url}/__mock__/  (scenarios, clock, jobs, journal)")
         console.print(f"facilitator  {settings.facilitator_url}")

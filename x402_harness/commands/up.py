@@ -7,7 +7,7 @@ import argparse
 from facilitator_sim.config import FacilitatorSettings
 from x402_core.wallets import payer_wallets
 from x402_harness.commands.options import add_server_arguments, server_settings_from
-from x402_harness.console import console, print_wallets, usdc
+from x402_harness.console import console, print_wallets, usdc, warn_if_exposed
 from x402_harness.stack import Stack, StackConfig
 from x402_service.serving import wait_for_interrupt
 
@@ -39,9 +39,10 @@ def run(args: argparse.Namespace) -> int:
         facilitator_port=args.facilitator_port,
         allow_remote_rpc=args.allow_remote_rpc,
         anvil_state_path=args.state,
-        server=server_settings_from(args),
+        server=server_settings_from(args, host=args.host),
         facilitator=FacilitatorSettings.from_env(),
     )
+    warn_if_exposed(config.host)
     with Stack(config) as stack:
         print_summary(stack)
         wait_for_interrupt()

@@ -7,7 +7,6 @@ import argparse
 from conformance.client import ClientRun, CommandClient, grade_client
 from conformance.client.session import SCENARIO_TIMEOUTS
 from conformance.report import Report
-from conformance.target import StackUrls
 from mock_server.config import ServerSettings
 from x402_harness.console import console
 from x402_harness.stack import Stack, StackConfig
@@ -55,16 +54,9 @@ def grade(args: argparse.Namespace) -> Report:
         raise ClientCommandError("give the client command after --, e.g. -- python my_client.py")
     versions = frozenset(v.strip() for v in args.versions.split(","))
     with Stack(StackConfig(chain=args.chain, server=ServerSettings(versions=versions))) as stack:
-        urls = StackUrls(
-            stack.server_url,
-            stack.listing.path,
-            stack.admin_url,
-            stack.facilitator_url,
-            stack.chain.rpc_url,
-        )
         return grade_client(
             CommandClient(command),
-            urls,
+            stack.urls(),
             scenarios=args.scenario,
             timeout=args.timeout,
             only=args.only,
