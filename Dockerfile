@@ -13,4 +13,5 @@ COPY loadtests loadtests
 COPY x402_harness x402_harness
 RUN pip install --no-cache-dir '.[load]'
 ENTRYPOINT ["x402-harness"]
+# Off loopback the mock's admin API needs a token: docker run -e X402H_SERVER_ADMIN_TOKEN=... image
 CMD ["up", "--host", "0.0.0.0"]

@@ -124,4 +124,4 @@ def url_refusal(
             return f"{library} reads its host as {seen!r}, not {parsed.host!r}"
     if allow_remote or is_loopback_host(parsed.host):
         return None
-    return f"its host {parsed.host} is not loopback (127.0.0.0/8, ::1, localhost)"
+    return f"its host {parsed.host} is not on loopback (127.0.0.0/8, ::1, localhost)"

@@ -13,6 +13,7 @@ from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.factory import ChainSpecError
 from facilitator_sim.chains.rpc_guard import RemoteRpcRefusedError
+from facilitator_sim.config import FacilitatorSettingsError
 from loadtests.runner import LoadPlanError
 from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
@@ -38,6 +39,7 @@ USAGE_ERRORS = (
     ClientCommandError,
     ChainError,
     ChainSpecError,
+    FacilitatorSettingsError,
     RemoteRpcRefusedError,
     RemoteTargetError,
     SettingsError,

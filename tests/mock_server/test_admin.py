@@ -79,3 +79,61 @@ def test_journal_file(make_world: Callable[..., World], tmp_path: Path) -> None:
 def test_health(world: World) -> None:
     assert world.http.get("/__mock__/health").json()["status"] == "ok"
     assert world.http.get("/health").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"seconds": NaN}',
+        b'{"seconds": Infinity}',
+        b'{"seconds": -Infinity}',
+        b'{"seconds": 1e999}',
+        b'{"seconds": 1e308}',
+        b'{"seconds": 31536001}',
+        b'{"seconds": -0.5}',
+        b'{"seconds": 1' + b"0" * 5000 + b"}",
+        b'{"seconds": true}',
+    ],
+)
+def test_non_finite_or_absurd_clock_steps_are_refused_and_the_clock_stays_sane(
+    make_world: Callable[..., World], body: bytes
+) -> None:
+    world = make_world(clock="test")
+    before = world.http.get("/__mock__/health").json()["now"]
+    answer = world.http.post(
+        "/__mock__/clock/advance", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["message"]
+    assert world.http.get("/__mock__/health").json()["now"] == before
+    assert world.http.post("/__mock__/reset").status_code == 200
+    now = world.http.get("/__mock__/health").json()["now"]
+    assert isinstance(now, float)
+    assert before <= now < before + 3600
+    assert world.pay().status_code == 200
+
+
+def test_the_test_clock_moves_a_year_at_most_and_stays_within_ten(
+    make_world: Callable[..., World],
+) -> None:
+    world = make_world(clock="test")
+    year = {"seconds": 365 * 24 * 3600}
+    answers = [world.http.post("/__mock__/clock/advance", json=year) for _ in range(11)]
+    assert [a.status_code for a in answers] == [200] * 10 + [400]
+    assert "at most" in answers[-1].json()["message"]
+    paid = world.pay()
+    assert world.http.get(f"/v1/images/generate/{paid.json()['id']}").status_code == 200
+
+
+def test_the_journal_is_read_in_pages(world: World) -> None:
+    for _ in range(3):
+        world.offer()
+    first = world.http.get("/__mock__/journal", params={"limit": 2}).json()
+    assert [e["status"] for e in first["entries"]] == [402, 402]
+    assert first["more"] is True
+    rest = world.http.get("/__mock__/journal", params={"since": first["next"]}).json()
+    assert (len(rest["entries"]), rest["more"]) == (1, False)
+    for bad in ({"limit": 0}, {"limit": 100_000}, {"since": "x"}, {"since": "9" * 5000}):
+        answer = world.http.get("/__mock__/journal", params=bad)
+        assert answer.status_code == 400
+        assert "expected" in answer.json()["message"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,25 @@ def test_settings_from_environment() -> None:
         ServerSettings.from_env({"X402H_SERVER_VERSIONS": "v3"})
     with pytest.raises(SettingsError, match="X402H_SERVER_MAX_PROMPT_CHARS"):
         ServerSettings.from_env({"X402H_SERVER_MAX_PROMPT_CHARS": "many"})
+
+
+def test_openapi_declares_every_path_parameter_and_the_prompts_limits(
+    make_world: Callable[..., World],
+) -> None:
+    world = make_world(max_prompt_chars=123)
+    document = world.http.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == set(re.findall(r"{(\w+)}", path)), path
+    image = document["paths"]["/v1/images/{job_id}/{index}.png"]["get"]["parameters"]
+    assert {p["name"]: p["schema"]["type"] for p in image} == {
+        "job_id": "string",
+        "index": "integer",
+    }
+    body = document["paths"]["/v1/images/generate"]["post"]["requestBody"]
+    prompt = body["content"]["application/json"]["schema"]["properties"]["prompt"]
+    assert (prompt["minLength"], prompt["maxLength"]) == (1, 123)
+    assert re.search(prompt["pattern"], " ") is None
+    too_long = {"model": "nano-banana-2", "prompt": "x" * 124}
+    assert world.http.post("/v1/images/generate", json=too_long).status_code == 400

@@ -217,3 +217,43 @@ def test_fuzzed_requests_keep_the_invariants(world: World) -> None:
     check()
     assert world.pay(headers=valid).status_code == 200
     world.assert_invariants()
+
+
+HUGE = b"1" * 5000
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"model": "nano-banana-2", "prompt": ' + HUGE + b"}", "a number of 5000 characters"),
+        (b'{"model": "nano-banana-2", "prompt": "x", "n": NaN}', "NaN is not JSON"),
+        (b'{"model": "nano-banana-2", "prompt": 1e999}', "out of range"),
+        (b'{"model": "nano-banana-2", "prompt": "a", "prompt": "b"}', "appears twice"),
+        (b'{"model": "nano-banana-2", "prompt": "\\ud800"}', "lone UTF-16 surrogate"),
+        (b'{"model": "nano-banana-2", "prompt": "\xff"}', "not UTF-8"),
+        (b"[" * 60_000 + b"]" * 60_000, "the body is 120000 bytes; at most 65536"),
+        (b"[" * 30_000 + b"]" * 30_000, "nested more than 64 deep"),
+    ],
+)
+def test_json_the_wire_does_not_allow_is_a_400_and_journaled(
+    world: World, content: bytes, message: str
+) -> None:
+    answer = world.http.post("/v1/images/generate", content=content)
+    assert answer.status_code == 400
+    assert message in answer.json()["message"]
+    [entry] = world.http.get("/__mock__/journal").json()["entries"]
+    assert (entry["path"], entry["status"]) == ("/v1/images/generate", 400)
+
+
+@pytest.mark.parametrize("header", [PAYMENT_SIGNATURE, X_PAYMENT])
+def test_a_huge_integer_in_the_payment_header_is_a_400_and_journaled(
+    world: World, header: str
+) -> None:
+    value = base64.b64encode(b'{"x402Version": ' + HUGE + b"}").decode()
+    answer = world.http.post("/v1/images/generate", json=BODY, headers={header: value})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == Reason.HEADER_BAD_JSON
+    assert "a number of 5000 characters" in answer.json()["message"]
+    [entry] = world.http.get("/__mock__/journal").json()["entries"]
+    assert (entry["status"], entry["payment"]) == (400, None)
+    assert entry["headers"][header.lower()].startswith(value[:100])

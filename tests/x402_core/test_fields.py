@@ -109,3 +109,18 @@ def test_wire_names_are_camel_case_and_round_trip() -> None:
     assert PaymentRequirementsV2.model_validate(wire) == requirements_v2()
     auth = TransferAuthorization.model_validate(VALID_AUTH)
     assert auth.wire() == VALID_AUTH
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"from": VALID_AUTH["from"] + "\n"},
+        {"to": VALID_AUTH["to"] + "\r\n"},
+        {"value": "50000\n"},
+        {"validBefore": "1900000000\n"},
+        {"nonce": VALID_AUTH["nonce"] + "\n"},
+    ],
+)
+def test_a_trailing_line_break_is_not_part_of_any_field(changes: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        TransferAuthorization.model_validate(auth_with(**changes))

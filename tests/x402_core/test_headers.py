@@ -79,3 +79,19 @@ def test_arbitrary_text_is_refused_with_a_known_reason(value: str) -> None:
     with pytest.raises(HeaderError) as raised:
         decode_header(value, PaymentRequiredV2)
     assert raised.value.reason in set(Reason)
+
+
+@pytest.mark.parametrize(
+    ("inner", "message"),
+    [
+        (b'{"x402Version": ' + b"1" * 5000 + b"}", "a number of 5000 characters"),
+        (b'{"x402Version": 2, "accepted": NaN}', "NaN is not JSON"),
+        (b'{"x402Version": 1e999}', "out of range"),
+        (b'{"x402Version": 2, "x402Version": 1}', "appears twice"),
+        (b"[" * 5_000 + b"]" * 5_000, "nested more than 64 deep"),
+    ],
+)
+def test_json_the_wire_does_not_allow_is_a_bad_json_header(inner: bytes, message: str) -> None:
+    with pytest.raises(HeaderError, match=message) as refused:
+        decode_json_header(base64.b64encode(inner).decode(), name="PAYMENT-SIGNATURE")
+    assert refused.value.reason in (Reason.HEADER_BAD_JSON, Reason.HEADER_TOO_LARGE)

@@ -104,7 +104,7 @@ def test_ambiguous_urls_are_refused_even_when_remote_is_allowed(url: str) -> Non
 @pytest.mark.parametrize("url", REMOTE_URLS)
 def test_remote_urls_are_refused_unless_allowed(url: str) -> None:
     url = url.format(port=8545)
-    assert "not loopback" in (url_refusal(url) or "")
+    assert "not on loopback" in (url_refusal(url) or "")
     assert url_refusal(url, allow_remote=True, seen_by=PARSERS) is None
 
 

@@ -151,9 +151,10 @@ def test_services_run_their_compose_commands_and_sell_an_image(
         {k: wire(v) for k, v in facilitator["environment"].items()},
     )
     _wait(wire.urls["http://facilitator:4021"] + "/health")
-    start([HARNESS, *map(wire, services["mock-server"]["command"])])
+    mock = services["mock-server"]
+    start([HARNESS, *map(wire, mock["command"])], mock["environment"])
     server = wire.urls["http://mock-server:8402"]
-    _wait(server + "/__mock__/health")
+    _wait(server + "/health")
     for name in ("facilitator", "mock-server"):
         check = [
             sys.executable if part == "python" else wire(part)
@@ -207,5 +208,8 @@ def test_services_run_their_compose_commands_and_sell_an_image(
     )
     assert master.returncode == 0, master.stdout[-2000:] + master.stderr[-2000:]
     assert "1 workers connected" in master.stdout + master.stderr
-    jobs = httpx.get(server + "/__mock__/jobs").json()["jobs"]
+    token = mock["environment"]["X402H_SERVER_ADMIN_TOKEN"]
+    assert httpx.get(server + "/__mock__/jobs").status_code == 401
+    admin = {"Authorization": f"Bearer {token}"}
+    jobs = httpx.get(server + "/__mock__/jobs", headers=admin).json()["jobs"]
     assert len(jobs) > 1, master.stdout[-3000:] + master.stderr[-3000:]

@@ -104,4 +104,4 @@ def test_sdk_client_pays_v1(stack_v1: Stack, client: str) -> None:
     response = CLIENTS[client](stack_v1.endpoint_url)
     check_paid_job(stack_v1, response, X_PAYMENT_RESPONSE, before)
     journal = stack_v1.server_state.journal.entries()
-    assert [e.payment_version for e in journal if e.payment] == [1]
+    assert [e["payment_version"] for e in journal if e["payment"]] == [1]
