@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 from starlette.applications import Starlette
@@ -17,6 +18,7 @@ from facilitator_sim.config import FacilitatorSettings
 from facilitator_sim.recording import NOT_RECORDED, body_payment
 from facilitator_sim.requests import RequestRefusedError, parse_request
 from facilitator_sim.service import Facilitator, VerifyRequest
+from facilitator_sim.settlements import open_records
 from x402_core.eip3009 import address_of_key
 from x402_core.models.facilitator import SettleResponse, VerifyResponse
 from x402_core.reasons import Reason
@@ -34,7 +36,10 @@ def create_app(
     replaces the standard decisions, as tests of deliberately broken facilitators do."""
     settings = settings or FacilitatorSettings()
     facilitator = facilitator or Facilitator(
-        chain, address_of_key(settings.signer_private_key()), settings.policy()
+        chain,
+        address_of_key(settings.signer_private_key()),
+        settings.policy(),
+        records=open_records(settings.state_path),
     )
     journal = Journal(path=settings.journal_path)
 
@@ -93,7 +98,15 @@ def create_app(
             return JSONResponse({"error": "invalid_request", "message": str(exc)}, 400)
         return JSONResponse({"entries": entries})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            facilitator.records.close()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/verify", verify, methods=["POST"]),
             Route("/settle", settle, methods=["POST"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from types import TracebackType
 
 from facilitator_sim.chains.anvil import AnvilProcess
@@ -14,6 +15,10 @@ from x402_core.networks import BASE, network_by_chain_id
 from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet, payer_wallets
 
 SPECS = ("ledger", "anvil", "http(s)://host:port")
+
+
+class ChainSpecError(ValueError):
+    """A chain name, or a combination of chain options, that cannot be opened."""
 
 
 class OpenedChain:
@@ -52,12 +57,18 @@ def open_chain(
     state_path: str | os.PathLike[str] | None = None,
     fork_url: str | None = None,
 ) -> OpenedChain:
-    """Open the backend `spec` names, with USDC in place and the test payers funded."""
+    """Open the backend `spec` names, with USDC in place and the test payers funded.
+
+    `state_path` keeps the chain's state across restarts: the ledger's SQLite file, or the state
+    file of the Anvil this starts. A node given by URL keeps its own state.
+    """
     is_url = spec.startswith(("http://", "https://"))
     if spec not in ("ledger", "anvil") and not is_url:
-        raise ValueError(f"unknown chain {spec!r}; expected one of: {', '.join(SPECS)}")
-    if spec != "anvil" and (state_path is not None or fork_url is not None):
-        raise ValueError("state_path and fork_url configure a started Anvil: spec must be 'anvil'")
+        raise ChainSpecError(f"unknown chain {spec!r}; expected one of: {', '.join(SPECS)}")
+    if is_url and state_path is not None:
+        raise ChainSpecError("a node given by URL keeps its own state: drop the state path")
+    if spec != "anvil" and fork_url is not None:
+        raise ChainSpecError("fork_url configures a started Anvil: the chain must be 'anvil'")
     with contextlib.ExitStack() as undo:
         anvil = None
         if spec == "anvil":
@@ -70,7 +81,8 @@ def open_chain(
             undo.callback(anvil.stop)
         chain: Chain
         if spec == "ledger":
-            chain = LedgerChain(BASE.chain_id)
+            path = None if state_path is None else Path(state_path)
+            chain = LedgerChain(BASE.chain_id, state_path=path)
         else:
             url = anvil.rpc_url if anvil is not None else spec
             chain = evm = EvmChain(url, allow_remote_rpc=allow_remote_rpc)

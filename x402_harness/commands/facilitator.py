@@ -112,11 +112,14 @@ def selftest(url: str, opened: OpenedChain) -> int:
         console.print(f"/verify  {verified}")
         settled = http.post("/settle", json=body).json()
         console.print(f"/settle  {settled}")
-        replay = http.post("/settle", json=body).json()
-        console.print(f"replay   {replay.get('errorReason')}")
+        repeat = http.post("/settle", json=body).json()
+        console.print(f"repeat   {repeat}")
+        replay = http.post("/verify", json=body).json()
+        console.print(f"replay   {replay.get('invalidReason')}")
     gained = opened.chain.balance_of(token, SELFTEST_PAY_TO) - before
     console.print(f"payee {SELFTEST_PAY_TO} received {usdc(gained)}")
-    ok = verified["isValid"] and settled["success"] and not replay["success"]
+    ok = verified["isValid"] and settled["success"] and repeat == settled
+    ok = ok and not replay["isValid"]
     ok = ok and gained == SELFTEST_AMOUNT
     console.print("[green]selftest passed[/green]" if ok else "[red]selftest FAILED[/red]")
     return 0 if ok else 1
