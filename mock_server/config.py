@@ -34,8 +34,15 @@ class ServerSettings:
     max_prompt_chars: int = 4000
     max_body_bytes: int = 64 * 1024
     facilitator_timeout: float = 30.0
+    """Seconds a /verify or /settle call may take; a slower settle's outcome is unknown."""
+    reconcile_interval: float = 2.0
+    """Seconds between background passes over pending purchases."""
 
     def __post_init__(self) -> None:
+        if not 0 < self.facilitator_timeout <= 3600 or not 0 < self.reconcile_interval <= 3600:
+            raise ServerSettingsError(
+                "facilitator_timeout and reconcile_interval are seconds above 0, at most 3600"
+            )
         if not self.versions or not self.versions <= VERSIONS:
             raise ServerSettingsError(
                 f"versions is {sorted(self.versions)}; expected a non-empty subset of v1, v2"

@@ -128,7 +128,7 @@ def observe(
     session = ClientSession(urls)
     with httpx.Client(base_url=urls.admin_url, timeout=10) as admin:
         for name in scenarios or list(SCENARIO_TIMEOUTS):
-            admin.post("/reset").raise_for_status()
+            admin.post("/reset", json={"purchases": True}).raise_for_status()
             admin.post("/scenario", json={"name": name}).raise_for_status()
             limit = timeout if timeout is not None else SCENARIO_TIMEOUTS.get(name, 20.0)
             env = ClientEnv(
