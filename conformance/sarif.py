@@ -32,29 +32,26 @@ def report_sarif(report: Report, *, artifact: str | None = None) -> dict[str, An
         for r in report.results
         if is_problem(r)
     ]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": version("x402-harness"),
+                "rules": [_rule(check) for check in checks],
+            }
+        },
+        "invocations": [
             {
-                "tool": {
-                    "driver": {
-                        "name": TOOL_NAME,
-                        "version": version("x402-harness"),
-                        "rules": [_rule(check) for check in checks],
-                    }
-                },
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "properties": {"target": report.target, "seconds": report.seconds},
-                    }
-                ],
-                "results": results,
-                "properties": {"counts": report.counts()},
+                "executionSuccessful": True,
+                "properties": {"target": report.target, "seconds": report.seconds},
             }
         ],
+        "results": results,
+        "properties": {"counts": report.counts()},
     }
+    if artifact:
+        run["artifacts"] = [{"location": {"uri": artifact}}]
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def _rule(check: Check) -> dict[str, Any]:
@@ -83,7 +80,7 @@ def _result(result: Result, rule_index: int, target: str, artifact: str | None) 
         "logicalLocations": [{"name": check.id, "fullyQualifiedName": target, "kind": "resource"}]
     }
     if artifact:
-        location["physicalLocation"] = {"artifactLocation": {"uri": artifact}}
+        location["physicalLocation"] = {"artifactLocation": {"uri": artifact, "index": 0}}
     return {
         "ruleId": check.id,
         "ruleIndex": rule_index,

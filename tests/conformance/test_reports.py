@@ -187,6 +187,7 @@ def test_sarif_is_valid_2_1_0_with_a_rule_per_check_and_a_result_per_failure() -
 def test_sarif_pins_results_to_a_repository_file_when_given_one() -> None:
     sarif = report_sarif(sample_report(), artifact="clients/pay.py")
     sarif_validator().validate(sarif)
+    assert sarif["runs"][0]["artifacts"] == [{"location": {"uri": "clients/pay.py"}}]
     for result in sarif["runs"][0]["results"]:
         (location,) = result["locations"]
         assert location["physicalLocation"]["artifactLocation"]["uri"] == "clients/pay.py"

@@ -3,69 +3,24 @@ Docker reads it, and its command, environment and healthcheck are run on loopbac
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
 import signal
 import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.x402_harness.dockerfile import read_dockerfile
 from x402_core.wallets import test_wallet
 from x402_payer import Payer
 from x402_service.serving import free_port
 
 ROOT = Path(__file__).parents[2]
-DOCKERFILE = ROOT / "Dockerfile"
 BIN = Path(sys.executable).parent
-
-
-@dataclass
-class Dockerfile:
-    """The instructions that matter here, continuation lines joined."""
-
-    copies: list[tuple[list[str], str]] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    exposed: list[str] = field(default_factory=list)
-    healthcheck: str = ""
-    entrypoint: list[str] = field(default_factory=list)
-    cmd: list[str] = field(default_factory=list)
-
-
-def read_dockerfile(path: Path = DOCKERFILE) -> Dockerfile:
-    parsed = Dockerfile()
-    for line in _instructions(path.read_text()):
-        keyword, _, rest = line.partition(" ")
-        keyword = keyword.upper()
-        if keyword == "COPY":
-            *sources, dest = shlex.split(rest)
-            parsed.copies.append((sources, dest))
-        elif keyword == "ENV":
-            parsed.env.update(part.split("=", 1) for part in shlex.split(rest))
-        elif keyword == "EXPOSE":
-            parsed.exposed += rest.split()
-        elif keyword == "HEALTHCHECK":
-            parsed.healthcheck = rest[rest.index(" CMD ") + len(" CMD ") :].strip()
-        elif keyword == "ENTRYPOINT":
-            parsed.entrypoint = json.loads(rest)
-        elif keyword == "CMD":
-            parsed.cmd = json.loads(rest)
-    return parsed
-
-
-def _instructions(text: str) -> list[str]:
-    joined = text.replace("\\\n", " ")
-    return [
-        " ".join(line.split())
-        for line in joined.splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
 
 
 def test_every_copied_source_exists_and_the_packages_are_pyprojects() -> None:
