@@ -19,6 +19,10 @@ class ServerSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class ServerSettings:
+    host: str = "127.0.0.1"
+    """Where `server` and `up` bind; 0.0.0.0 only inside a container."""
+    port: int = 0
+    """The mock's port under `server` and `up`; 0 picks a free one."""
     facilitator_url: str = "http://127.0.0.1:4021"
     public_url: str = ""
     """Base URL used in `resource` and image URLs; empty: taken from each request."""

@@ -18,6 +18,7 @@ from mock_server.config import ServerSettingsError
 from x402_core.listing import ListingError
 from x402_harness.commands import conformance, demo, facilitator, load, server, up
 from x402_harness.commands.conformance.client import ClientCommandError
+from x402_harness.commands.conformance.reports import ReportPathError
 from x402_harness.commands.conformance.targets import RemoteTargetError
 from x402_harness.console import console
 from x402_service.envconfig import SettingsError
@@ -38,6 +39,7 @@ USAGE_ERRORS = (
     ChainError,
     RemoteRpcRefusedError,
     RemoteTargetError,
+    ReportPathError,
     SettingsError,
     ListingError,
     LoadPlanError,

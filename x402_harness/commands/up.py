@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
 from facilitator_sim.config import FacilitatorSettings
 from x402_core.wallets import payer_wallets
@@ -18,12 +20,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="run the whole stack until Ctrl-C",
         description="Start the chain (embedded ledger by default, or Anvil, or a node's RPC URL), "
         "the facilitator and the mock xGen server on loopback, print where everything is and "
-        "which test wallets can pay, and keep running until Ctrl-C.",
+        "which test wallets can pay, and keep running until Ctrl-C. Host and ports also come "
+        "from X402H_SERVER_HOST, X402H_SERVER_PORT and X402H_FACILITATOR_PORT.",
     )
     parser.add_argument("--chain", default="ledger", help="ledger (default), anvil, or an RPC URL")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="mock server port (default: free)")
-    parser.add_argument("--facilitator-port", type=int, default=0, help="(default: free)")
+    parser.add_argument("--facilitator-port", type=int, help="(default: a free one)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print where everything is as one JSON object on the first line, for scripts",
+    )
     parser.add_argument(
         "--state", help="Anvil state file: balances and used nonces survive a restart"
     )
@@ -32,20 +38,49 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    server = server_settings_from(args)
+    facilitator = FacilitatorSettings.from_env()
     config = StackConfig(
         chain=args.chain,
-        host=args.host,
-        server_port=args.port,
-        facilitator_port=args.facilitator_port,
+        host=server.host,
+        server_port=server.port,
+        facilitator_port=(
+            facilitator.port if args.facilitator_port is None else args.facilitator_port
+        ),
         allow_remote_rpc=args.allow_remote_rpc,
         anvil_state_path=args.state,
-        server=server_settings_from(args),
-        facilitator=FacilitatorSettings.from_env(),
+        server=server,
+        facilitator=facilitator,
     )
     with Stack(config) as stack:
-        print_summary(stack)
+        if args.json:
+            print(json.dumps(summary_json(stack)), flush=True)
+        else:
+            print_summary(stack)
         wait_for_interrupt()
     return 0
+
+
+def summary_json(stack: Stack) -> dict[str, Any]:
+    """What `print_summary` says, for scripts; wallet keys are Anvil's public test keys."""
+    chain, listing = stack.chain, stack.listing
+    return {
+        "endpoint": stack.endpoint_url,
+        "facilitator": stack.facilitator_url,
+        "admin": stack.admin_url,
+        "inspector": stack.admin_url + "/",
+        "chain": chain.kind,
+        "chainId": chain.chain_id,
+        "rpcUrl": chain.rpc_url,
+        "network": listing.network.caip2,
+        "token": stack.token,
+        "amount": str(listing.amount),
+        "payTo": stack.pay_to,
+        "wallets": [
+            {"index": w.index, "address": w.address, "privateKey": w.private_key_hex}
+            for w in payer_wallets()
+        ],
+    }
 
 
 def print_summary(stack: Stack) -> None:
