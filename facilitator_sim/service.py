@@ -6,6 +6,7 @@ import time
 
 from facilitator_sim.case import PaymentCase, case_from_request
 from facilitator_sim.chains.base import Chain, ChainError, ReceiptTimeoutError, TransferOutcome
+from facilitator_sim.locks import KeyedLocks
 from facilitator_sim.rules import (
     RULES,
     Context,
@@ -35,7 +36,6 @@ from x402_core.networks import network_by_chain_id
 from x402_core.reasons import Reason
 
 VerifyRequest = VerifyRequestV1 | VerifyRequestV2
-_WAIT_STEP_SECONDS = 0.02
 
 
 class Facilitator:
@@ -60,6 +60,8 @@ class Facilitator:
         self.policy = policy or Policy()
         self.rules = rules
         self.records: SettlementRecords = records or MemoryRecords()
+        self.locks = KeyedLocks()
+        self._started = time.time()
 
     def verify(self, request: VerifyRequest) -> VerifyResponse:
         case = case_from_request(request)
@@ -77,22 +79,26 @@ class Facilitator:
         return self.settle_case(case_from_request(request))
 
     def settle_case(self, case: PaymentCase) -> SettleResponse:
+        """Settle one payment; settles of the same authorization take turns, so each sees what
+        the one before it sent."""
         key = authorization_key(case.asset, case.authorization)
+        with self.locks.hold(key, timeout=self.policy.receipt_timeout_seconds) as held:
+            if not held:
+                return self._pending(case, "", "another settle of this payment is still running")
+            return self._settle_held(case, key)
+
+    def _settle_held(self, case: PaymentCase, key: str) -> SettleResponse:
         existing = self.records.get(key)
         if existing is not None:
             return self._repeat(case, existing)
         failure = self._first_failure(case)
         if failure is not None:
-            # A concurrent settle of this payment may have used the nonce meanwhile.
-            existing = self.records.get(key)
-            if existing is not None:
-                return self._repeat(case, existing)
             return self._settle_failure(case, failure)
         claim = SettlementRecord(
             key, self._payload(case), SettlementState.SUBMITTING, case.network, case.payer
         )
         holder = self.records.claim(claim)
-        if holder is not None:
+        if holder is not None:  # another facilitator process on the same records
             return self._repeat(case, holder)
         return self._submit(case, key)
 
@@ -140,41 +146,30 @@ class Facilitator:
                     "another authorization with this nonce was settled or is being settled",
                 ),
             )
-        if record.state is SettlementState.SUBMITTING:
-            record = self._await_transaction(record)
         if record.state is SettlementState.SETTLED:
             return self._settled(case, record.tx_hash)
         if record.state is SettlementState.SUBMITTING:
-            return self._pending(case, "", "another settle of this payment is sending it")
-        return self._reconcile(case, record)
-
-    def _await_transaction(self, record: SettlementRecord) -> SettlementRecord:
-        """Wait (bounded) while another thread claims and sends; a claim older than the wait
-        with nothing sent is forgotten (its settle died before sending)."""
-        timeout = self.policy.receipt_timeout_seconds
-        if record.updated_at < time.time() - timeout - self.policy.settle_margin_seconds:
+            if record.updated_at >= self._started:
+                return self._pending(case, "", "another facilitator process is sending it")
+            # Claimed by a process that died before sending anything (the hash is recorded
+            # before a transaction leaves): nothing moved.
             self.records.release(record.key)
-            return record
-        deadline = time.monotonic() + (0.0 if self.chain.in_process else timeout)
-        while record.state is SettlementState.SUBMITTING and time.monotonic() < deadline:
-            time.sleep(_WAIT_STEP_SECONDS)
-            latest = self.records.get(record.key)
-            if latest is None:
-                break
-            record = latest
-        return record
+            return self._settle_held(case, record.key)
+        return self._reconcile(case, record)
 
     def _reconcile(self, case: PaymentCase, record: SettlementRecord) -> SettleResponse:
         """A transaction was sent for this payment and its outcome is not recorded: ask the
         chain; a transaction the chain never got (or forgot) is sent again only if the
         authorization is still unused."""
-        wait = 0.0 if self.chain.in_process else self.policy.receipt_timeout_seconds
         try:
-            outcome = self.chain.transaction_outcome(record.tx_hash, wait)
+            outcome = self.chain.transaction_outcome(record.tx_hash)
+            if outcome is None and self.chain.transaction_known(record.tx_hash):
+                wait = self.policy.receipt_timeout_seconds
+                outcome = self.chain.transaction_outcome(record.tx_hash, wait)
+                if outcome is None:
+                    return self._pending(case, record.tx_hash, "the transaction is not mined yet")
             if outcome is not None:
                 return self._finish(case, record.key, outcome)
-            if self.chain.transaction_known(record.tx_hash):
-                return self._pending(case, record.tx_hash, "the transaction is not mined yet")
             auth = case.authorization
             used = self.chain.authorization_used(case.asset, auth.from_address, auth.nonce)
         except ChainError as exc:
@@ -184,7 +179,7 @@ class Facilitator:
             return self._settle_failure(
                 case, Failure(Reason.NONCE_ALREADY_USED, "the authorization was used elsewhere")
             )
-        return self.settle_case(case)
+        return self._settle_held(case, record.key)
 
     def disagreements(self) -> list[SettlementRecord]:
         """Settlements recorded here whose authorization the chain says is unused (a chain that

@@ -12,15 +12,18 @@ from conformance.catalog import CatalogError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
+from facilitator_sim.chains.factory import ChainSpecError
 from loadtests.runner import LoadPlanError
 from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
+from mock_server.stores import StoreSpecError
 from x402_core.listing import ListingError
 from x402_harness.commands import conformance, demo, facilitator, load, server, up
 from x402_harness.commands.conformance.client import ClientCommandError
 from x402_harness.commands.conformance.reports import ReportPathError
 from x402_harness.commands.conformance.targets import RemoteTargetError
 from x402_harness.console import console
+from x402_harness.stack import StackError
 from x402_service.envconfig import SettingsError
 
 COMMANDS = {
@@ -45,6 +48,9 @@ USAGE_ERRORS = (
     LoadPlanError,
     SloError,
     ServerSettingsError,
+    StackError,
+    StoreSpecError,
+    ChainSpecError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,12 +17,21 @@ from facilitator_sim import rules
 from facilitator_sim.app import create_app
 from facilitator_sim.chains.base import Broadcast, Chain, TransferOutcome, no_record
 from facilitator_sim.chains.ledger import LedgerChain
+from facilitator_sim.locks import KeyedLocks
 from facilitator_sim.rules import RULES, Rule
 from facilitator_sim.service import Facilitator
 from facilitator_sim.settlements import MemoryRecords, SettlementRecord
 from x402_core.eip3009 import SECP256K1_N, Authorization, malleable_twin
 from x402_core.reasons import Reason
 from x402_core.wallets import facilitator_wallet
+
+
+class NoLocks(KeyedLocks):
+    """Lets every settle of one authorization run at once."""
+
+    @contextmanager
+    def hold(self, key: str, timeout: float) -> Iterator[bool]:
+        yield True
 
 
 class NoRecords(MemoryRecords):
@@ -268,6 +278,7 @@ def _no_nonce_tracking(chain: Chain) -> ASGIApp:
 def _racy(chain: Chain) -> ASGIApp:
     facilitator = _facilitator(chain)
     facilitator.records = NoRecords()
+    facilitator.locks = NoLocks()
     return _app(chain, facilitator)
 
 

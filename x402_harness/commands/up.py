@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from facilitator_sim.config import FacilitatorSettings
 from x402_core.wallets import payer_wallets
 from x402_harness.commands.options import add_server_arguments, server_settings_from
-from x402_harness.console import console, print_wallets, usdc
-from x402_harness.stack import Stack, StackConfig
+from x402_harness.console import console, print_disagreements, print_wallets, usdc
+from x402_harness.stack import Stack, StackConfig, StackError
 from x402_service.serving import wait_for_interrupt
 
 
@@ -31,7 +32,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="print where everything is as one JSON object on the first line, for scripts",
     )
     parser.add_argument(
-        "--state", help="Anvil state file: balances and used nonces survive a restart"
+        "--state",
+        type=Path,
+        metavar="DIR",
+        help="keep every component's state in DIR (the chain, the facilitator's settlement "
+        "records, the mock's purchases and jobs): a restart forgets nothing and settles nothing "
+        "twice",
     )
     parser.add_argument("--allow-remote-rpc", action="store_true", help="sign for a remote node")
     add_server_arguments(parser)
@@ -48,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             facilitator.port if args.facilitator_port is None else args.facilitator_port
         ),
         allow_remote_rpc=args.allow_remote_rpc,
-        anvil_state_path=args.state,
+        state_dir=_state_dir(args.state),
         server=server,
         facilitator=facilitator,
     )
@@ -59,6 +65,15 @@ def run(args: argparse.Namespace) -> int:
             print_summary(stack)
         wait_for_interrupt()
     return 0
+
+
+def _state_dir(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    if path.exists() and not path.is_dir():
+        raise StackError(f"--state {path}: expected a directory, and this is a file")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def summary_json(stack: Stack) -> dict[str, Any]:
@@ -97,4 +112,7 @@ def print_summary(stack: Stack) -> None:
     console.print(f"chain        {chain.kind}, chain id {chain.chain_id}{rpc}")
     console.print(f"token        USDC at {stack.token}")
     console.print(f"payTo        {stack.pay_to}")
-    print_wallets(payer_wallets())
+    if stack.config.state_dir is not None:
+        console.print(f"state        {stack.config.state_dir}/")
+    print_wallets(payer_wallets(), lambda address: chain.balance_of(stack.token, address))
+    print_disagreements(stack.disagreements())
