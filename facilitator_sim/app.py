@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 from starlette.applications import Starlette
@@ -19,6 +20,7 @@ from facilitator_sim.openapi import openapi_document
 from facilitator_sim.recording import NOT_RECORDED, body_payment
 from facilitator_sim.requests import RequestRefusedError, parse_request
 from facilitator_sim.service import Facilitator, VerifyRequest
+from facilitator_sim.settlements import open_records
 from x402_core.eip3009 import address_of_key
 from x402_core.models.facilitator import SettleResponse, VerifyResponse
 from x402_core.reasons import Reason
@@ -44,7 +46,9 @@ def create_app(
             f"the chain sends transactions from {sender} but the settings name signer {signer}: "
             "open the chain with the same signer key"
         )
-    facilitator = facilitator or Facilitator(chain, signer, settings.policy())
+    facilitator = facilitator or Facilitator(
+        chain, signer, settings.policy(), records=open_records(settings.state_path)
+    )
     journal = Journal(path=settings.journal_path)
     document = openapi_document()
     access = AdminAccess.for_server("", settings.host)
@@ -116,7 +120,15 @@ def create_app(
         """`GET /openapi.json`: this API as OpenAPI 3.1."""
         return JSONResponse(document)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            facilitator.records.close()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/verify", verify, methods=["POST"]),
             Route("/settle", settle, methods=["POST"]),

@@ -36,6 +36,11 @@ class FacilitatorSettings:
     """Also append the journal to this JSON-lines file."""
     signer_key: str = field(default="", repr=False)
     """Hex private key of the settlement signer; empty: Anvil's account 0."""
+    state_path: Path | None = None
+    """SQLite file for the settlement records (and, on the ledger, the whole chain state), so a
+    restarted facilitator never settles an authorization twice; None: kept in memory only."""
+    settle_timeout: float = 20.0
+    """Seconds a settle waits for its receipt before answering `settlement_pending`."""
 
     def __post_init__(self) -> None:
         key = self.signer_key
@@ -53,7 +58,9 @@ class FacilitatorSettings:
         return from_env(cls, ENV_PREFIX, environ, overrides)
 
     def policy(self) -> Policy:
-        return Policy(v1_value_at_least=self.v1_value_at_least)
+        return Policy(
+            v1_value_at_least=self.v1_value_at_least, receipt_timeout_seconds=self.settle_timeout
+        )
 
     def signer_private_key(self) -> bytes:
         if not self.signer_key:

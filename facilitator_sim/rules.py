@@ -36,6 +36,8 @@ class Policy:
     """How far validBefore may exceed now + maxTimeoutSeconds (payers' clocks drift)."""
     settle_margin_seconds: int = 6
     """validBefore must leave at least this long to get the settlement mined."""
+    receipt_timeout_seconds: float = 20.0
+    """How long a settle waits for its receipt before answering `settlement_pending`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,7 @@ from mock_server.admin import ADMIN_ROUTES
 from mock_server.config import ServerSettings
 from mock_server.openapi import openapi_document
 from mock_server.purchase import generate
+from mock_server.reconciler import reconcile_forever
 from mock_server.recording import NOT_RECORDED_PREFIX, header_payment_reader
 from mock_server.state import build_state
 from mock_server.status import job_image, job_status
@@ -39,9 +41,13 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        reconciler = asyncio.create_task(reconcile_forever(state))
         try:
             yield
         finally:
+            reconciler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconciler
             await state.facilitator.aclose()
             state.store.close()
 

@@ -21,6 +21,10 @@ class ServerSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class ServerSettings:
+    host: str = "127.0.0.1"
+    """Where `server` and `up` bind; 0.0.0.0 only inside a container."""
+    port: int = 0
+    """The mock's port under `server` and `up`; 0 picks a free one."""
     facilitator_url: str = "http://127.0.0.1:4021"
     public_url: str = ""
     """Base URL used in `resource` and image URLs; empty: taken from each request."""
@@ -36,10 +40,12 @@ class ServerSettings:
     max_prompt_chars: int = 4000
     max_body_bytes: int = 64 * 1024
     facilitator_timeout: float = 30.0
-    host: str = "127.0.0.1"
-    """Address the server binds; off loopback its admin API needs `admin_token`."""
+    """Seconds a /verify or /settle call may take; a slower settle's outcome is unknown."""
+    reconcile_interval: float = 2.0
+    """Seconds between background passes over pending purchases."""
     admin_token: str = field(default="", repr=False)
-    """When set, `/__mock__/*` requires `Authorization: Bearer <admin_token>`."""
+    """When set, `/__mock__/*` requires `Authorization: Bearer <admin_token>`; needed when the
+    server binds off loopback."""
 
     def __post_init__(self) -> None:
         if not self.admin_token and not is_loopback_host(self.host.lower().strip("[]")):
@@ -47,6 +53,10 @@ class ServerSettings:
                 f"the mock would listen on {self.host}, off loopback, with its admin API (reset, "
                 "scenarios, journal) open to the network: give it a token with --admin-token or "
                 "X402H_SERVER_ADMIN_TOKEN"
+            )
+        if not 0 < self.facilitator_timeout <= 3600 or not 0 < self.reconcile_interval <= 3600:
+            raise ServerSettingsError(
+                "facilitator_timeout and reconcile_interval are seconds above 0, at most 3600"
             )
         if not self.versions or not self.versions <= VERSIONS:
             raise ServerSettingsError(

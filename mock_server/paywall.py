@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from mock_server.scenarios import OfferFlaw
 from x402_core.headers import (
     PAYMENT_REQUIRED,
     PAYMENT_RESPONSE,
@@ -89,22 +90,25 @@ def requirements_v1(listing: Listing, resource_url: str) -> PaymentRequirementsV
 
 
 UNKNOWN_ASSET = "0x00000000000000000000000000000000DeaDBeef"
-UNPAYABLE_OFFERS: dict[str, Callable[[Listing], Listing]] = {
-    "unknown_network": lambda listing: dataclasses.replace(
+UNPAYABLE_OFFERS: dict[OfferFlaw, Callable[[Listing], Listing]] = {
+    OfferFlaw.UNKNOWN_NETWORK: lambda listing: dataclasses.replace(
         listing, network=Network("x402h-unknown", 999_999, listing.network.usdc)
     ),
-    "unknown_asset": lambda listing: dataclasses.replace(listing, asset=UNKNOWN_ASSET),
-    "overpriced": lambda listing: dataclasses.replace(listing, amount=listing.amount * 100),
+    OfferFlaw.UNKNOWN_ASSET: lambda listing: dataclasses.replace(listing, asset=UNKNOWN_ASSET),
+    OfferFlaw.OVERPRICED: lambda listing: dataclasses.replace(listing, amount=listing.amount * 100),
 }
-MALFORMED_OFFER = "malformed"
 
 
 def offer(
-    listing: Listing, resource_url: str, versions: frozenset[str], error: str, flaw: str = ""
+    listing: Listing,
+    resource_url: str,
+    versions: frozenset[str],
+    error: str,
+    flaw: OfferFlaw = OfferFlaw.NONE,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """(headers, JSON body) of a 402: v2 in `PAYMENT-REQUIRED`, v1 in the body; `flaw` names an
     unpayable variant of the offer, for scenarios that test a client's refusal."""
-    if flaw == MALFORMED_OFFER:
+    if flaw is OfferFlaw.MALFORMED:
         return {PAYMENT_REQUIRED: "%not base64: a malformed offer%"}, {"x402Version": "one"}
     listing = UNPAYABLE_OFFERS[flaw](listing) if flaw else listing
     headers: dict[str, str] = {}

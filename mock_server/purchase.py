@@ -1,21 +1,26 @@
-"""`POST /v1/images/generate`: validate, ask for payment, verify, create the job, settle.
+"""`POST` on the paid endpoint: validate, ask for payment, verify, claim, settle, answer.
 
-A job exists if and only if its payment settled: a refused or failed settlement removes the job,
-and re-sending a settled payment returns the job it bought instead of charging again.
+A purchase is claimed in the store (unique by its payment, across every process on the store)
+before any money can move, and its job is made in the same store step that marks it settled.
+A payment sent again finds its purchase: the job it bought, its refusal, or its settlement
+reconciled through the facilitator; never a second charge, never a second job.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
+import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mock_server.crashpoints import CrashPoint, crash_at
 from mock_server.facilitator_client import FacilitatorUnavailableError
-from mock_server.jobs import Job
 from mock_server.paywall import Payment, facilitator_body, read_payment, settlement_header
+from mock_server.purchases import OPEN_STATES, Purchase, PurchaseState
 from mock_server.responses import (
     EXPOSED_HEADERS,
     base_url,
@@ -24,16 +29,17 @@ from mock_server.responses import (
     payment_required,
     resource_url,
 )
-from mock_server.scenarios import SCENARIO_HEADER, Scenario, UnknownScenarioError
+from mock_server.scenarios import SCENARIO_HEADER, Fault, UnknownScenarioError, scenario_of
+from mock_server.settling import settle_purchase
 from mock_server.state import ServerState
-from mock_server.stores import PaymentRecord
-from mock_server.validation import GenerateRequest, InvalidRequestError, parse_generate_request
+from mock_server.validation import InvalidRequestError, parse_generate_request
 from x402_core.headers import HeaderError
-from x402_core.models import SettleResponse
 from x402_core.reasons import Reason
 from x402_service.bodies import BodyTooLargeError, read_body
 
 FACILITATOR_RETRY_AFTER = 5
+PENDING_RETRY_AFTER = 2
+_CLAIM_POLL_SECONDS = 0.02
 
 
 async def generate(request: Request) -> Response:
@@ -43,7 +49,7 @@ async def generate(request: Request) -> Response:
     except BodyTooLargeError as exc:
         return error(400, "invalid_request", str(exc))
     try:
-        wanted = parse_generate_request(body, state.settings.max_prompt_chars)
+        wanted = parse_generate_request(body, state.settings.max_prompt_chars).as_dict()
     except InvalidRequestError as exc:
         return error(400, "invalid_request", exc.message, field=exc.field)
     requested = request.headers.get(SCENARIO_HEADER)
@@ -63,109 +69,116 @@ async def generate(request: Request) -> Response:
             "pay with PAYMENT-SIGNATURE (v2) or X-PAYMENT (v1)",
             flaw=scenario.offer,
         )
-    lock = state.payment_locks[payment.key]
-    try:
-        async with lock:
-            return await _purchase(request, state, wanted, payment, scenario, requested)
-    finally:
-        if not lock.locked():
-            state.payment_locks.pop(payment.key, None)
-
-
-async def _purchase(
-    request: Request,
-    state: ServerState,
-    wanted: GenerateRequest,
-    payment: Payment,
-    scenario: Scenario,
-    requested: str | None,
-) -> Response:
-    body_hash = hashlib.sha256(json.dumps(wanted.as_dict(), sort_keys=True).encode()).hexdigest()
-    record = state.store.get_payment(payment.key)
-    if record is not None:
-        return _replay(request, state, payment, record, body_hash)
-    if scenario.facilitator_down:
+    request_sha256 = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
+    existing = state.store.get_purchase(payment.key)
+    if existing is not None and existing.state is not PurchaseState.REFUSED:
+        return await _sent_again(request, state, payment, existing, request_sha256)
+    if scenario.has(Fault.FACILITATOR_DOWN):
         state.scenarios.take(requested)
         return _facilitator_unavailable(
             "the facilitator cannot be reached (scenario facilitator_down)"
         )
-    resource = resource_url(request, state)
-    fac_body = facilitator_body(payment, state.listing, resource)
+    settle_body = facilitator_body(payment, state.listing, resource_url(request, state))
     try:
-        verified = await state.facilitator.verify(fac_body)
+        verified = await state.facilitator.verify(settle_body)
     except FacilitatorUnavailableError as exc:
         return _facilitator_unavailable(str(exc))
     if not verified.is_valid:
+        existing = state.store.get_purchase(payment.key)
+        if existing is not None and existing.state is not PurchaseState.REFUSED:
+            return await _sent_again(request, state, payment, existing, request_sha256)
         reason = verified.invalid_reason or Reason.INVALID_PAYLOAD
         return payment_required(request, state, reason, verified.invalid_message or "")
     scenario = state.scenarios.take(requested)
-    job = Job(
-        id="job_" + secrets.token_hex(12),
-        created_at=state.clock.now(),
-        plan=scenario.plan,
-        request=wanted.as_dict(),
+    purchase = Purchase(
+        key=payment.key,
+        request_sha256=request_sha256,
+        job_id="job_" + secrets.token_hex(12),
+        state=PurchaseState.CLAIMED,
+        version=payment.version,
+        settle_body=settle_body,
+        request=wanted,
         payer=payment.payer,
         scenario=scenario.name,
+        created_at=state.clock.now(),
     )
-    state.store.add_job(job)
-    try:
-        settlement = await _settle(state, scenario, payment, fac_body)
-    except FacilitatorUnavailableError as exc:
-        state.store.delete_job(job.id)
-        return _facilitator_unavailable(str(exc))
-    if not settlement.success:
-        state.store.delete_job(job.id)
+    holder = state.store.claim(purchase)
+    if holder is not None:  # a copy of this payment claimed it first
+        return await _sent_again(request, state, payment, holder, request_sha256)
+    crash_at(CrashPoint.AFTER_CLAIM, state.crash)
+    settled = await settle_purchase(state, purchase, first_attempt=True)
+    return _answer(request, state, payment, settled)
+
+
+async def _sent_again(
+    request: Request,
+    state: ServerState,
+    payment: Payment,
+    purchase: Purchase,
+    request_sha256: str,
+) -> Response:
+    """A payment the store already holds: its job, its refusal, or its settlement reconciled."""
+    if purchase.request_sha256 != request_sha256:
         return payment_required(
             request,
             state,
-            settlement.error_reason or Reason.TRANSACTION_FAILED,
-            settlement.error_message or "",
-            **{payment.response_header: settlement_header(settlement.wire())},
+            Reason.NONCE_ALREADY_USED,
+            "this payment already pays for another request; sign a new authorization",
         )
-    record = PaymentRecord(payment.key, job.id, body_hash, payment.version, settlement.wire())
-    state.store.add_payment(record)
-    if scenario.server_error_after_settle and payment.key not in state.errored_once:
-        state.errored_once.add(payment.key)
+    if purchase.state is PurchaseState.CLAIMED:
+        purchase = await _await_claim(state, purchase)
+    if purchase.state in OPEN_STATES:
+        purchase = await settle_purchase(state, purchase, first_attempt=False)
+    return _answer(request, state, payment, purchase)
+
+
+async def _await_claim(state: ServerState, purchase: Purchase) -> Purchase:
+    """Wait while another request (here or in another process) settles this purchase, until
+    its lease runs out; then it is anyone's to reconcile."""
+    deadline = purchase.updated_at + state.lease_seconds
+    while purchase.state is PurchaseState.CLAIMED and time.time() < deadline:
+        await asyncio.sleep(_CLAIM_POLL_SECONDS)
+        latest = state.store.get_purchase(purchase.key)
+        if latest is None:
+            break
+        purchase = latest
+    return purchase
+
+
+def _answer(request: Request, state: ServerState, payment: Payment, purchase: Purchase) -> Response:
+    if purchase.state is PurchaseState.SETTLED:
+        return _settled(request, state, payment, purchase)
+    if purchase.state is PurchaseState.REFUSED:
+        if purchase.reason == Reason.FACILITATOR_UNAVAILABLE:
+            return _facilitator_unavailable("the facilitator cannot be reached")
+        settlement = purchase.settlement or {}
+        headers = {payment.response_header: settlement_header(settlement)} if settlement else {}
+        return payment_required(
+            request,
+            state,
+            str(settlement.get("errorReason") or purchase.reason or Reason.TRANSACTION_FAILED),
+            str(settlement.get("errorMessage") or ""),
+            **headers,
+        )
+    return _settlement_pending(payment, purchase)
+
+
+def _settled(
+    request: Request, state: ServerState, payment: Payment, purchase: Purchase
+) -> Response:
+    job = state.store.get_job(purchase.job_id)
+    if job is None:  # settled by another process a moment ago; its job comes in the same step
+        return _settlement_pending(payment, purchase)
+    scenario = scenario_of(purchase.scenario)
+    if scenario.has(Fault.SERVER_ERROR_AFTER_SETTLE) and purchase.key not in state.errored_once:
+        state.errored_once.add(purchase.key)
         return error(
             500,
             "internal_error",
             "the server failed after settling (scenario "
             "server_error_after_settle); send the same payment again to get the job",
         )
-    return _paid(request, state, job, record, payment)
-
-
-async def _settle(
-    state: ServerState, scenario: Scenario, payment: Payment, fac_body: dict
-) -> SettleResponse:
-    if scenario.settle_fails:
-        return SettleResponse(
-            success=False,
-            error_reason=Reason.TRANSACTION_FAILED,
-            error_message="settlement refused (scenario settle_fails)",
-            payer=payment.payer,
-            network=fac_body["paymentRequirements"]["network"],
-        )
-    return await state.facilitator.settle(fac_body)
-
-
-def _replay(
-    request: Request, state: ServerState, payment: Payment, record: PaymentRecord, body_hash: str
-) -> Response:
-    job = state.store.get_job(record.job_id)
-    if record.body_sha256 != body_hash or job is None:
-        return payment_required(
-            request,
-            state,
-            Reason.NONCE_ALREADY_USED,
-            "this payment already bought another request; sign a new authorization",
-        )
-    return _paid(request, state, job, record, payment)
-
-
-def _paid(
-    request: Request, state: ServerState, job: Job, record: PaymentRecord, payment: Payment
-) -> JSONResponse:
+    crash_at(CrashPoint.BEFORE_ANSWER, state.crash)
     base = base_url(request, state)
     view = job_view(job, state.clock.now(), base)
     answer = {key: view[key] for key in ("id", "status", *job.request, "created_at")}
@@ -173,11 +186,36 @@ def _paid(
         answer,
         200,
         headers={
-            payment.response_header: settlement_header(record.settlement),
+            payment.response_header: settlement_header(purchase.settlement or {}),
             "Location": f"{base}{state.listing.path}/{job.id}",
             "Access-Control-Expose-Headers": EXPOSED_HEADERS,
         },
     )
+
+
+def _settlement_pending(payment: Payment, purchase: Purchase) -> JSONResponse:
+    """The payment was sent for settlement and its outcome is not known: a true answer that asks
+    for the same payment again, never a new one."""
+    transaction = purchase.transaction or None
+    named = f" (transaction {transaction})" if transaction else ""
+    settlement = {
+        "success": False,
+        "errorReason": Reason.SETTLEMENT_PENDING.value,
+        "payer": purchase.payer,
+        "transaction": transaction or "",
+        "network": purchase.settle_body["paymentRequirements"]["network"],
+    }
+    answer = error(
+        503,
+        Reason.SETTLEMENT_PENDING,
+        f"the payment was sent for settlement{named} and its outcome is not known yet; send "
+        "the same payment again (the same payment header) to get the job; do not sign a new one",
+        transaction=transaction,
+        retry_after=PENDING_RETRY_AFTER,
+    )
+    answer.headers[payment.response_header] = settlement_header(settlement)
+    answer.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    return answer
 
 
 def _facilitator_unavailable(message: str) -> JSONResponse:

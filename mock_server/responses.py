@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from mock_server.images import image_size
 from mock_server.jobs import Job, Status
 from mock_server.paywall import offer
+from mock_server.scenarios import OfferFlaw
 from mock_server.state import ServerState
 from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_RESPONSE, X_PAYMENT_RESPONSE
 
@@ -50,7 +51,7 @@ def payment_required(
     state: ServerState,
     reason: str,
     message: str = "",
-    flaw: str = "",
+    flaw: OfferFlaw = OfferFlaw.NONE,
     **headers: str,
 ) -> Response:
     """402 with the offer: v2 in the PAYMENT-REQUIRED header, v1 in the body; `error` = reason.
@@ -67,7 +68,7 @@ def payment_required(
 
 
 def _offer(
-    state: ServerState, resource: str, reason: str, flaw: str
+    state: ServerState, resource: str, reason: str, flaw: OfferFlaw
 ) -> tuple[dict[str, str], bytes]:
     """The encoded 402 for (resource, reason, flaw): the same for every request, so built once."""
     key = (resource, reason, flaw)

@@ -5,10 +5,44 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
+from enum import StrEnum
 
 from mock_server.jobs import Plan, Status
 
 SCENARIO_HEADER = "X-Mock-Scenario"
+
+
+class Fault(StrEnum):
+    """A way a purchase or a poll goes wrong on purpose; a scenario names some of them."""
+
+    FACILITATOR_DOWN = "facilitator_down"
+    """Paid requests get 503 before anything is verified: nothing is charged."""
+    SETTLE_FAILS = "settle_fails"
+    """Settlement is refused after verification: 402 with the reason, no job."""
+    SETTLE_PENDING = "settle_pending"
+    """The facilitator says `settlement_pending` until SETTLE_PENDING_SECONDS after the claim."""
+    FACILITATOR_TIMEOUT = "facilitator_timeout"
+    """The first settle call times out after the transaction was sent."""
+    SERVER_ERROR_AFTER_SETTLE = "server_error_after_settle"
+    """The first answer after settling is a 500."""
+    RATE_LIMITED_POLLING = "rate_limited_polling"
+    """Status polls faster than Retry-After get 429."""
+    STATUS_ERRORS = "status_errors"
+    """Every other status poll gets 503."""
+
+
+class OfferFlaw(StrEnum):
+    """An unpayable variant of the 402 offer that a client must refuse to pay."""
+
+    NONE = ""
+    UNKNOWN_NETWORK = "unknown_network"
+    UNKNOWN_ASSET = "unknown_asset"
+    OVERPRICED = "overpriced"
+    MALFORMED = "malformed"
+
+
+SETTLE_PENDING_SECONDS = 3.0
+"""settle_pending: how long (job clock) after the claim the settlement stays pending."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,13 +50,11 @@ class Scenario:
     name: str
     description: str
     plan: Plan
-    facilitator_down: bool = False
-    settle_fails: bool = False
-    server_error_after_settle: bool = False
-    rate_limited_polling: bool = False
-    status_errors: bool = False
-    offer: str = ""
-    """A flaw of the 402 offer a client must refuse to pay (`paywall.UNPAYABLE_OFFERS`)."""
+    faults: frozenset[Fault] = frozenset()
+    offer: OfferFlaw = OfferFlaw.NONE
+
+    def has(self, fault: Fault) -> bool:
+        return fault in self.faults
 
 
 _HAPPY = Plan(queue_seconds=1.0, processing_seconds=3.0)
@@ -56,55 +88,69 @@ SCENARIOS: dict[str, Scenario] = {
             "rate_limited",
             "status polls faster than Retry-After get 429 with Retry-After",
             _HAPPY,
-            rate_limited_polling=True,
+            faults=frozenset({Fault.RATE_LIMITED_POLLING}),
         ),
         Scenario(
             "status_errors",
             "every other status poll answers 503 with Retry-After",
             _HAPPY,
-            status_errors=True,
+            faults=frozenset({Fault.STATUS_ERRORS}),
         ),
         Scenario(
             "facilitator_down",
             "the facilitator cannot be reached: paid requests get 503, nothing is charged",
             _HAPPY,
-            facilitator_down=True,
+            faults=frozenset({Fault.FACILITATOR_DOWN}),
         ),
         Scenario(
             "settle_fails",
             "verification passes, settlement is refused: 402 with the reason, no job",
             _HAPPY,
-            settle_fails=True,
+            faults=frozenset({Fault.SETTLE_FAILS}),
+        ),
+        Scenario(
+            "settle_pending",
+            f"settlement is pending for {SETTLE_PENDING_SECONDS:g} s: 503 settlement_pending; "
+            "re-sending the same payment then returns the job",
+            _HAPPY,
+            faults=frozenset({Fault.SETTLE_PENDING}),
+        ),
+        Scenario(
+            "facilitator_timeout",
+            "the settle call times out after the transaction was sent: 503 "
+            "settlement_pending; re-sending the same payment returns the job",
+            _HAPPY,
+            faults=frozenset({Fault.FACILITATOR_TIMEOUT}),
         ),
         Scenario(
             "server_error_after_settle",
             "settles, then answers 500 once; re-sending the payment returns the job",
             _HAPPY,
-            server_error_after_settle=True,
+            faults=frozenset({Fault.SERVER_ERROR_AFTER_SETTLE}),
         ),
         Scenario(
             "offer_unknown_network",
             "the 402 asks for payment on a network no client knows (eip155:999999)",
             _HAPPY,
-            offer="unknown_network",
+            offer=OfferFlaw.UNKNOWN_NETWORK,
         ),
         Scenario(
             "offer_unknown_asset",
             "the 402 asks for payment in a token that is not USDC",
             _HAPPY,
-            offer="unknown_asset",
+            offer=OfferFlaw.UNKNOWN_ASSET,
         ),
         Scenario(
             "offer_overpriced",
             "the 402 asks for 100 times the listed price",
             _HAPPY,
-            offer="overpriced",
+            offer=OfferFlaw.OVERPRICED,
         ),
         Scenario(
             "offer_malformed",
             "the 402's PAYMENT-REQUIRED header and body cannot be read",
             _HAPPY,
-            offer="malformed",
+            offer=OfferFlaw.MALFORMED,
         ),
     )
 }
@@ -120,6 +166,11 @@ def scenario_named(name: str) -> Scenario:
         return SCENARIOS[name]
     except KeyError:
         raise UnknownScenarioError(name) from None
+
+
+def scenario_of(name: str) -> Scenario:
+    """The scenario a stored job or purchase names; one no longer known behaves as happy."""
+    return SCENARIOS.get(name, SCENARIOS["happy"])
 
 
 class ScenarioPicker:

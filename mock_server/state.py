@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from mock_server.clock import Clock, make_clock
 from mock_server.config import ServerSettings
+from mock_server.crashpoints import CrashPoint, armed_crash_point, crash_at
 from mock_server.facilitator_client import FacilitatorClient
 from mock_server.images import ImageCache
-from mock_server.scenarios import ScenarioPicker
+from mock_server.scenarios import OfferFlaw, ScenarioPicker
 from mock_server.stores import Store, open_store
 from x402_core.listing import Listing, load_listing
 from x402_service.journal import Journal
+
+LEASE_MARGIN_SECONDS = 2.0
 
 
 @dataclass
@@ -49,16 +51,25 @@ class ServerState:
     facilitator: FacilitatorClient
     images: ImageCache = field(default_factory=ImageCache)
     polls: PollTracker = field(default_factory=PollTracker)
-    payment_locks: defaultdict[str, asyncio.Lock] = field(
-        default_factory=lambda: defaultdict(asyncio.Lock)
+    crash: CrashPoint | None = None
+    """The crash point armed for fault tests (`X402H_TEST_CRASH_AT`), if any."""
+    offers: dict[tuple[str, str, OfferFlaw], tuple[dict[str, str], bytes]] = field(
+        default_factory=dict
     )
-    offers: dict[tuple[str, str, str], tuple[dict[str, str], bytes]] = field(default_factory=dict)
     """Encoded 402 answers by (resource URL, reason)."""
     errored_once: set[str] = field(default_factory=set)
     """Payments already answered with the scenario's deliberate 500."""
 
-    def reset(self) -> None:
-        self.store.clear()
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claimed purchase belongs to the request settling it: its settle calls are
+        bounded by the facilitator timeout. An older open purchase is reconciled by anyone."""
+        return self.settings.facilitator_timeout + LEASE_MARGIN_SECONDS
+
+    def reset(self, purchases: bool = False) -> None:
+        """Forget the journal, queued scenarios, the test clock's lead and refused purchases;
+        purchases that may have moved money (and their jobs) only with `purchases`."""
+        self.store.clear(purchases)
         self.journal.clear()
         self.scenarios.reset()
         self.clock.reset()
@@ -68,6 +79,12 @@ class ServerState:
 
 
 def build_state(settings: ServerSettings) -> ServerState:
+    crash = armed_crash_point()
+
+    def crash_after_settle_sent(url: str) -> None:
+        if url.endswith("/settle"):
+            crash_at(CrashPoint.AFTER_SETTLE_SENT, crash)
+
     return ServerState(
         settings=settings,
         listing=load_listing(settings.listing_path),
@@ -76,6 +93,9 @@ def build_state(settings: ServerSettings) -> ServerState:
         journal=Journal(path=settings.journal_path),
         scenarios=ScenarioPicker(settings.default_scenario),
         facilitator=FacilitatorClient(
-            settings.facilitator_url, timeout=settings.facilitator_timeout
+            settings.facilitator_url,
+            timeout=settings.facilitator_timeout,
+            on_request_sent=crash_after_settle_sent if crash is not None else None,
         ),
+        crash=crash,
     )

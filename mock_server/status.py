@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from mock_server.images import render_png
 from mock_server.jobs import Status
 from mock_server.responses import base_url, error, job_view, retry_after
-from mock_server.scenarios import SCENARIOS
+from mock_server.scenarios import Fault, scenario_of
 from mock_server.state import ServerState
 
 RATE_LIMIT_SECONDS = 1.0
@@ -23,18 +23,13 @@ async def job_status(request: Request) -> Response:
     if job is None:
         return error(404, "not_found", f"no job {job_id!r}; ids come from a paid POST")
     since, count = state.polls.poll(job_id)
-    scenario = SCENARIOS.get(job.scenario)
+    scenario = scenario_of(job.scenario)
     now = state.clock.now()
     wait = retry_after(job, now)
     polled_too_fast = since is not None and since < RATE_LIMIT_SECONDS
-    if (
-        scenario is not None
-        and scenario.rate_limited_polling
-        and wait is not None
-        and polled_too_fast
-    ):
+    if scenario.has(Fault.RATE_LIMITED_POLLING) and wait is not None and polled_too_fast:
         return error(429, "rate_limited", "polled too fast; wait for Retry-After", retry_after=1)
-    if scenario is not None and scenario.status_errors and count % 2 == 0:
+    if scenario.has(Fault.STATUS_ERRORS) and count % 2 == 0:
         return error(
             503,
             "unavailable",

@@ -17,11 +17,14 @@ from facilitator_sim.config import FacilitatorSettingsError
 from loadtests.runner import LoadPlanError
 from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
+from mock_server.stores import StoreSpecError
 from x402_core.listing import ListingError
 from x402_harness.commands import conformance, demo, facilitator, load, server, up
 from x402_harness.commands.conformance.client import ClientCommandError
+from x402_harness.commands.conformance.reports import ReportPathError
 from x402_harness.commands.conformance.targets import RemoteTargetError
 from x402_harness.console import console
+from x402_harness.stack import StackError
 from x402_service.envconfig import SettingsError
 
 COMMANDS = {
@@ -42,11 +45,15 @@ USAGE_ERRORS = (
     FacilitatorSettingsError,
     RemoteRpcRefusedError,
     RemoteTargetError,
+    ReportPathError,
     SettingsError,
     ListingError,
     LoadPlanError,
     SloError,
     ServerSettingsError,
+    StackError,
+    StoreSpecError,
+    ChainSpecError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""
 

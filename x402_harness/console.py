@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console
 
 from x402_core.loopback import is_loopback_host
 from x402_core.networks import BASE
-from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet
+from x402_core.wallets import TestWallet
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -28,11 +30,26 @@ def warn_if_exposed(host: str) -> None:
         )
 
 
-def print_wallets(wallets: list[TestWallet]) -> None:
-    """Each funded test wallet with its full key, so it can be pasted into a client's config."""
+def print_wallets(wallets: list[TestWallet], balance_of: Callable[[str], int]) -> None:
+    """Each funded test wallet with its balance now and its full key, so it can be pasted into
+    a client's config."""
     console.print(
-        f"[bold]Funded test wallets[/bold], {usdc(STARTING_USDC_ATOMIC)} each "
-        "([red]TEST KEYS ONLY[/red]: Anvil's public development keys, never use them for value)"
+        "[bold]Funded test wallets[/bold] ([red]TEST KEYS ONLY[/red]: Anvil's public "
+        "development keys, never use them for value)"
     )
     for wallet in wallets:
-        console.print(f"  #{wallet.index}  {wallet.address}  key {wallet.private_key_hex}")
+        console.print(
+            f"  #{wallet.index}  {wallet.address}  {usdc(balance_of(wallet.address))}  "
+            f"key {wallet.private_key_hex}"
+        )
+
+
+def print_disagreements(found: list[str]) -> None:
+    """Settlements the facilitator recorded that the chain does not know (it lost its state)."""
+    if not found:
+        return
+    console.print(
+        f"[yellow]warning:[/yellow] {len(found)} settlement(s) recorded by the facilitator are "
+        "unknown to the chain (it restarted without their state); they are never settled "
+        f"again: {', '.join(found[:3])}{' …' if len(found) > 3 else ''}"
+    )

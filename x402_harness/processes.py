@@ -27,7 +27,7 @@ class ServiceProcess:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, health_url: str, timeout: float = 30.0) -> ServiceProcess:
-        with self._log.open("wb") as log:
+        with self._log.open("ab") as log:  # a restarted service keeps its earlier log
             self._process = subprocess.Popen(
                 self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
@@ -61,6 +61,17 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, with no clean-up (a crash, for fault tests)."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._process is None else self._process.poll()
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self._log.read_text(errors="replace").splitlines()[-lines:])

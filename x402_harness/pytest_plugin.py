@@ -86,7 +86,7 @@ def x402_stack(request: pytest.FixtureRequest, _x402_stacks: _Stacks) -> Stack:
 
     stack = _x402_stacks.get(_setting(request, "chain"))
     with httpx.Client(base_url=stack.admin_url, headers=stack.admin_headers, timeout=10) as admin:
-        admin.post("/reset").raise_for_status()
+        admin.post("/reset", json={"purchases": True}).raise_for_status()
         admin.post("/scenario", json={"name": _setting(request, "scenario")}).raise_for_status()
     return stack
 

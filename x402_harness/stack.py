@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from types import TracebackType
 
 from starlette.applications import Starlette
@@ -23,6 +24,7 @@ from facilitator_sim.chains.base import Chain
 from facilitator_sim.chains.factory import OpenedChain, open_chain
 from facilitator_sim.config import ENV_PREFIX as FACILITATOR_ENV
 from facilitator_sim.config import FacilitatorSettings
+from facilitator_sim.service import Facilitator
 from mock_server.app import create_app as create_server_app
 from mock_server.config import ENV_PREFIX as SERVER_ENV
 from mock_server.config import ServerSettings
@@ -52,8 +54,10 @@ class StackConfig:
     facilitator_port: int = 0
     server_port: int = 0
     allow_remote_rpc: bool = False
-    anvil_state_path: str | None = None
-    """Anvil's own state file: chain state survives a restart."""
+    state_dir: Path | None = None
+    """Keep every component's state here across restarts: the chain (the ledger, or Anvil's
+    state file), the facilitator's settlement records and the mock's store (unless the server
+    settings name another store)."""
     server: ServerSettings = field(default_factory=ServerSettings)
     """Mock server settings; its facilitator_url is filled in by the stack."""
     facilitator: FacilitatorSettings = field(default_factory=FacilitatorSettings)
@@ -61,6 +65,24 @@ class StackConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise StackError(f"mode is {self.mode!r}; expected one of {', '.join(MODES)}")
+
+
+@dataclass(frozen=True, slots=True)
+class StateFiles:
+    """Where `--state DIR` keeps each component's state."""
+
+    facilitator: Path
+    """The facilitator's settlement records, and the ledger when the chain is the ledger."""
+    anvil: Path
+    mock: Path
+
+    @classmethod
+    def under(cls, directory: Path) -> StateFiles:
+        return cls(
+            directory / "facilitator.sqlite",
+            directory / "anvil-state.json",
+            directory / "mock.sqlite",
+        )
 
 
 class Stack:
@@ -72,6 +94,7 @@ class Stack:
         self._threads: list[ServerThread] = []
         self._processes: list[ServiceProcess] = []
         self._server_state: ServerState | None = None
+        self._facilitator: Facilitator | None = None
         self.facilitator_url = ""
         self.server_url = ""
 
@@ -132,6 +155,13 @@ class Stack:
             raise StackError("the mock's state is only reachable in-process, in mode 'threads'")
         return self._server_state
 
+    def disagreements(self) -> list[str]:
+        """Settlements the facilitator recorded that the chain says never happened (a chain
+        restarted without its state), by transaction; in mode 'threads'."""
+        if self._facilitator is None:
+            return []
+        return [record.tx_hash for record in self._facilitator.disagreements()]
+
     def start(self) -> Stack:
         try:
             if self.config.mode == "threads":
@@ -143,20 +173,45 @@ class Stack:
             raise
         return self
 
+    @property
+    def state_files(self) -> StateFiles | None:
+        return None if self.config.state_dir is None else StateFiles.under(self.config.state_dir)
+
     def _open_chain(self) -> OpenedChain:
         config = self.config
+        files = self.state_files
+        chain_state = None
+        if files is not None and config.chain in ("ledger", "anvil"):
+            chain_state = files.facilitator if config.chain == "ledger" else files.anvil
         self._opened = open_chain(
             config.chain,
             allow_remote_rpc=config.allow_remote_rpc,
-            state_path=config.anvil_state_path,
+            state_path=chain_state,
             signer_key=config.facilitator.signer_private_key(),
         )
         return self._opened
 
+    def _facilitator_settings(self) -> FacilitatorSettings:
+        files = self.state_files
+        if files is None:
+            return self.config.facilitator
+        return dataclasses.replace(self.config.facilitator, state_path=files.facilitator)
+
+    def _server_settings(self) -> ServerSettings:
+        # Bound where the stack binds: off loopback the mock then insists on its admin token.
+        server = dataclasses.replace(
+            self.config.server, facilitator_url=self.facilitator_url, host=self.config.host
+        )
+        files = self.state_files
+        if files is None or server.store != "memory":
+            return server
+        return dataclasses.replace(server, store=f"sqlite:{files.mock}")
+
     def _start_threads(self) -> None:
         config = self.config
         opened = self._open_chain()
-        facilitator_app = create_facilitator_app(opened.chain, config.facilitator)
+        facilitator_app = create_facilitator_app(opened.chain, self._facilitator_settings())
+        self._facilitator = facilitator_app.state.facilitator
         self.facilitator_url = self._serve(facilitator_app, config.facilitator_port).url
         server_app = create_server_app(self._server_settings())
         self._server_state = server_app.state.mock
@@ -171,7 +226,7 @@ class Stack:
         facilitator_port = config.facilitator_port or free_port(host)
         self.facilitator_url = f"http://{host}:{facilitator_port}"
         facilitator_settings = dataclasses.replace(
-            config.facilitator,
+            self._facilitator_settings(),
             chain=chain_spec,
             host=host,
             port=facilitator_port,
@@ -182,14 +237,8 @@ class Stack:
         )
         server_port = config.server_port or free_port(host)
         self.server_url = f"http://{host}:{server_port}"
-        server_args = ["server", "--port", str(server_port)]
+        server_args = ["server", "--host", host, "--port", str(server_port)]
         self._spawn(server_args, to_env(self._server_settings(), SERVER_ENV), self.server_url)
-
-    def _server_settings(self) -> ServerSettings:
-        """The mock's settings, bound where the stack binds, paying through its facilitator."""
-        return dataclasses.replace(
-            self.config.server, facilitator_url=self.facilitator_url, host=self.config.host
-        )
 
     def _spawn(self, cli_args: list[str], env: dict[str, str], url: str) -> None:
         process = ServiceProcess(cli_args[0], cli_args, env)

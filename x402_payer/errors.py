@@ -95,14 +95,18 @@ class PaymentFailedError(PayerError):
 
 
 class PaymentUnconfirmedError(PayerError):
-    """A payment was sent and no answer came back: it may or may not have settled; not resent."""
+    """A payment was sent and its outcome stayed unknown (no answer, or `settlement_pending`)
+    until the payer's wait ran out: it may have settled. The same payment may be sent again
+    later (`payment`); a new one must not be signed for this request."""
 
-    def __init__(self, payment: Any, url: str, cause: Exception) -> None:
+    def __init__(self, payment: Any, url: str, why: str, transaction: str | None = None) -> None:
         self.payment = payment
         self.url = url
+        self.transaction = transaction
+        named = f" (transaction {transaction})" if transaction else ""
         super().__init__(
-            f"no answer from {url} to the paid request ({type(cause).__name__}: {cause}); the "
-            "payment may have settled, so it is not sent again; expected an HTTP answer"
+            f"the paid request to {url} got no final answer{named}: {why}; the payment may "
+            "have settled: send the same payment again later, do not sign a new one"
         )
 
 

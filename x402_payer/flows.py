@@ -34,13 +34,20 @@ from x402_payer.offers import (
     PAYMENT_HEADER,
     Payment,
     choose_requirement,
+    pending_settlement,
     read_failure,
     read_offer,
     read_settlement,
     sign_payment,
 )
 from x402_payer.policy import PayerPolicy
-from x402_payer.polling import AnswerKind, StatusAnswer, judge_status, next_poll_delay
+from x402_payer.polling import (
+    AnswerKind,
+    StatusAnswer,
+    judge_status,
+    next_poll_delay,
+    parse_retry_after,
+)
 
 T = TypeVar("T")
 GENERATE_PATH = "/v1/images/generate"
@@ -160,10 +167,9 @@ class PayerCore:
         payment = sign_payment(choice, self.private_key, self.address)
         paid_headers = headers.copy()
         paid_headers[PAYMENT_HEADER[choice.version]] = encode_header(payment)
-        try:
-            second = yield Send(method, url, paid_headers, content)
-        except httpx.TransportError as exc:
-            raise PaymentUnconfirmedError(payment, url, exc) from exc
+        second = yield from self._send_until_settled(
+            Send(method, url, paid_headers, content), payment, choice.version
+        )
         if second.status_code == httpx.codes.PAYMENT_REQUIRED:
             failure = read_failure(second, choice.version)
             raise PaymentFailedError(
@@ -183,6 +189,30 @@ class PayerCore:
             seconds_to_402=seconds_to_402,
             seconds_total=self.clock() - started,
         )
+
+    def _send_until_settled(
+        self, paid: Send, payment: Payment, version: int
+    ) -> Flow[httpx.Response]:
+        """Send the paid request; while its settlement is pending (or no answer comes), wait and
+        send the very same payment again, until an answer decides or the wait runs out."""
+        deadline = self.clock() + self.policy.settle_wait_seconds
+        while True:
+            try:
+                answer = yield paid
+            except httpx.TransportError as exc:
+                why, transaction, wait = f"{type(exc).__name__}: {exc}", None, None
+            else:
+                transaction = pending_settlement(answer, version)
+                if transaction is None:
+                    return answer
+                why = f"HTTP {answer.status_code} settlement_pending"
+                wait = parse_retry_after(answer.headers.get("Retry-After"))
+            delay = self.policy.clamp_interval(
+                self.policy.default_poll_interval if wait is None else wait
+            )
+            if self.clock() + delay > deadline:
+                raise PaymentUnconfirmedError(payment, paid.url, why, transaction or None)
+            yield Sleep(delay)
 
     def poll(
         self, status_url: str, timeout: float | None = None, progress: Progress | None = None

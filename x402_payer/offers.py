@@ -44,6 +44,7 @@ from x402_payer.errors import (
 from x402_payer.policy import PayerPolicy
 
 Requirements = PaymentRequirementsV1 | PaymentRequirementsV2
+SETTLEMENT_PENDING = "settlement_pending"
 Payment = PaymentPayloadV1 | PaymentPayloadV2
 
 PAYMENT_HEADER = {1: X_PAYMENT, 2: PAYMENT_SIGNATURE}
@@ -221,6 +222,24 @@ def read_settlement(response: httpx.Response, version: int) -> SettleResponse | 
                     response=response,
                 ) from exc
     return None
+
+
+def pending_settlement(response: httpx.Response, version: int) -> str | None:
+    """The transaction named by a `settlement_pending` answer ('' when none is named yet), or
+    None when the answer is not one: the server asks for the same payment again."""
+    if response.status_code == httpx.codes.PAYMENT_REQUIRED or response.is_success:
+        return None
+    failure = read_failure(response, version)
+    if failure.reason != SETTLEMENT_PENDING:
+        return None
+    if failure.settlement is not None and failure.settlement.transaction:
+        return failure.settlement.transaction
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    transaction = body.get("transaction") if isinstance(body, dict) else None
+    return transaction if isinstance(transaction, str) else ""
 
 
 @dataclass(frozen=True, slots=True)

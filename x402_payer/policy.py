@@ -23,6 +23,9 @@ class PayerPolicy:
     """Wait between polls when a status answer carries no `Retry-After`."""
     max_status_retries: int = 8
     """Consecutive 429/5xx/transport failures tolerated while polling before giving up."""
+    settle_wait_seconds: float = 60.0
+    """How long the same payment is sent again while its settlement is pending (or the paid
+    request got no answer) before the payer gives up, never signing a second one."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "networks", frozenset(self.networks))
@@ -40,6 +43,8 @@ class PayerPolicy:
             )
         if self.default_poll_interval < 0:
             problems.append(f"default_poll_interval is {self.default_poll_interval}; expected >= 0")
+        if self.settle_wait_seconds < 0:
+            problems.append(f"settle_wait_seconds is {self.settle_wait_seconds}; expected >= 0")
         if self.max_status_retries < 0:
             problems.append(f"max_status_retries is {self.max_status_retries}; expected >= 0")
         if problems:

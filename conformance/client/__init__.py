@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
-from conformance.catalog import Role, grade
+from conformance.catalog import Check, Result, Role, grade
 from conformance.client.runner import CallableClient, ClientEnv, ClientRun, CommandClient
-from conformance.client.session import Progress, observe
+from conformance.client.session import ClientSession, Progress, observe
 from conformance.report import Report
 from conformance.selection import chosen_checks
 from conformance.target import StackUrls
@@ -27,7 +28,18 @@ def grade_client(
     """Run `client` once per scenario against the mock at `urls` and grade what it did."""
     started = time.perf_counter()
     session = observe(client, urls, scenarios=scenarios, timeout=timeout, progress=progress)
-    results = grade(chosen_checks(Role.CLIENT, only), session)
+    results = _grade_timed(chosen_checks(Role.CLIENT, only), session)
     runs = {name: run.run.summary() for name, run in session.runs.items()}
     target = " ".join(client.argv) if isinstance(client, CommandClient) else repr(client.func)
     return Report(target, results, time.perf_counter() - started, {"runs": runs})
+
+
+def _grade_timed(checks: Sequence[Check], session: ClientSession) -> list[Result]:
+    """Each check's time is that of the scenario runs it read, where its evidence came from."""
+    results = []
+    for check in checks:
+        session.runs.read.clear()
+        (result,) = grade([check], session)
+        gathered = session.runs.seconds_read()
+        results.append(dataclasses.replace(result, seconds=result.seconds + gathered))
+    return results

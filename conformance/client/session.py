@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -48,6 +48,8 @@ class ScenarioRun:
     run: ClientRun
     entries: list[dict[str, Any]]
     endpoint_path: str
+    seconds: float = 0.0
+    """Wall time of the whole scenario: setting it up, the client's run, reading the journal."""
 
     @property
     def purchases(self) -> list[dict[str, Any]]:
@@ -84,12 +86,38 @@ def _payment_headers(entry: dict[str, Any]) -> list[str]:
     return [h for h in ("payment-signature", "x-payment") if h in entry["headers"]]
 
 
+class ScenarioRuns(Mapping[str, ScenarioRun]):
+    """The runs by scenario name, remembering which were read: a check's evidence took as long
+    to gather as the runs it read."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, ScenarioRun] = {}
+        self.read: set[str] = set()
+
+    def add(self, run: ScenarioRun) -> None:
+        self._runs[run.scenario] = run
+
+    def __getitem__(self, name: str) -> ScenarioRun:
+        run = self._runs[name]
+        self.read.add(name)
+        return run
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def seconds_read(self) -> float:
+        return sum(self._runs[name].seconds for name in self.read)
+
+
 @dataclass
 class ClientSession:
     """The context of client checks: every scenario's run, and the offer the client was made."""
 
     urls: StackUrls
-    runs: dict[str, ScenarioRun] = field(default_factory=dict)
+    runs: ScenarioRuns = field(default_factory=ScenarioRuns)
 
     def run(self, name: str) -> ScenarioRun | None:
         return self.runs.get(name)
@@ -129,7 +157,8 @@ def observe(
     session = ClientSession(urls)
     with httpx.Client(base_url=urls.admin_url, headers=urls.admin_headers, timeout=10) as admin:
         for name in scenarios or list(SCENARIO_TIMEOUTS):
-            admin.post("/reset").raise_for_status()
+            started = time.perf_counter()
+            admin.post("/reset", json={"purchases": True}).raise_for_status()
             admin.post("/scenario", json={"name": name}).raise_for_status()
             limit = timeout if timeout is not None else SCENARIO_TIMEOUTS.get(name, 20.0)
             env = ClientEnv(
@@ -145,7 +174,8 @@ def observe(
             result = client.run(env)
             time.sleep(0.05)  # answers are journaled before their last byte; let stragglers land
             entries = read_journal(admin)
-            session.runs[name] = ScenarioRun(name, limit, result, entries, urls.endpoint_path)
+            seconds = time.perf_counter() - started
+            session.runs.add(ScenarioRun(name, limit, result, entries, urls.endpoint_path, seconds))
             if progress:
                 progress(name, result)
         admin.post("/scenario", json={"name": "happy"}).raise_for_status()

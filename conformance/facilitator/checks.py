@@ -175,8 +175,23 @@ def _used_nonce_verdict(probe: FacilitatorProbe, exchange: Exchange, first: Exch
 
 @catalog.check("FAC-008", Level.MUST, "a settled authorization does not settle again", REPLAY)
 def settles_once(probe: FacilitatorProbe) -> Verdict:
+    """A repeat is refused as used, or reports the transaction already made (idempotent settle,
+    as the official SDKs do for a pending settlement); either way no second transfer."""
+    chain = probe.chain
     body, first = _settled(probe, 2)
-    return _used_nonce_verdict(probe, probe.settle(body), first)
+    before = chain.balance_of(PAY_TO) if chain else None
+    repeat = probe.settle(body)
+    if chain is not None and chain.balance_of(PAY_TO) != before:
+        return failed("the repeated settle moved money again", **_evidence(first, repeat))
+    if repeat.field("success") is True and first.field("success") is True:
+        if repeat.field("transaction") == first.field("transaction"):
+            return passed("reports the transaction already made", **_evidence(first, repeat))
+        return failed(
+            "the repeat succeeded with another transaction",
+            expected=f"a refusal, or transaction {first.field('transaction')}",
+            **_evidence(first, repeat),
+        )
+    return _used_nonce_verdict(probe, repeat, first)
 
 
 @catalog.check(
@@ -216,7 +231,7 @@ def verify_is_pure(probe: FacilitatorProbe) -> Verdict:
 @catalog.check(
     "FAC-010",
     Level.MUST,
-    f"{CONCURRENT_SETTLES} simultaneous settles of one authorization settle once",
+    f"{CONCURRENT_SETTLES} simultaneous settles of one authorization settle in one transaction",
     REPLAY,
 )
 def concurrent_settles(probe: FacilitatorProbe) -> Verdict:
@@ -225,23 +240,26 @@ def concurrent_settles(probe: FacilitatorProbe) -> Verdict:
     before = chain.balance_of(PAY_TO) if chain else None
     exchanges = probe.settle_concurrently(body, CONCURRENT_SETTLES)
     successes = [e for e in exchanges if e.field("success") is True]
+    transactions = {e.field("transaction") for e in successes}
     errors = [e for e in exchanges if e.server_error]
     received = {
         "successes": len(successes),
+        "transactions": sorted(map(str, transactions)),
         "5xx": len(errors),
         "answers": [e.received() for e in exchanges[:3]],
     }
-    if len(successes) != 1 or errors:
+    if len(transactions) != 1 or errors:
         return failed(
-            f"{len(successes)} of {CONCURRENT_SETTLES} settled, {len(errors)} answered 5xx",
-            expected="exactly one success",
+            f"{len(successes)} of {CONCURRENT_SETTLES} settled in {len(transactions)} "
+            f"transactions, {len(errors)} answered 5xx",
+            expected="every success names one and the same transaction",
             received=received,
         )
     if chain is not None:
         rise = chain.balance_of(PAY_TO) - before
         if rise != PRICE:
             return failed(f"the payee's balance rose by {rise}", expected=PRICE, received=received)
-    return passed("exactly one settled", received=received)
+    return passed("settled in exactly one transaction", received=received)
 
 
 @catalog.check(

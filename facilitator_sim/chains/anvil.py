@@ -223,6 +223,13 @@ class AnvilProcess:
         if not self._log.closed:
             self._log.close()
 
+    def kill(self) -> None:
+        """SIGKILL: Anvil dies at once and writes no state (a crash, for fault tests)."""
+        self._signal(signal.SIGKILL)
+        self._process.wait(5)
+        if not self._log.closed:
+            self._log.close()
+
     def _signal(self, signum: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, signum)

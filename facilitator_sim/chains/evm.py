@@ -20,7 +20,13 @@ from requests.adapters import HTTPAdapter
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
-from facilitator_sim.chains.base import ChainError, TransferOutcome
+from facilitator_sim.chains.base import (
+    Broadcast,
+    ChainError,
+    ReceiptTimeoutError,
+    TransferOutcome,
+    no_record,
+)
 from facilitator_sim.chains.rpc_guard import check_rpc_url
 from facilitator_sim.contracts import load_token_artifact
 from x402_core.eip3009 import Authorization
@@ -32,6 +38,7 @@ GAS_LIMIT = 200_000
 payee with no balance yet; 69,000 otherwise), cancelAuthorization about 55,000; unused gas is
 refunded."""
 RECEIPT_TIMEOUT = 30.0
+"""Seconds a settlement waits for its receipt unless told otherwise."""
 _GAP_CHECK_AFTER = 1.0
 _SIGNER_MIN_WEI = 10**18
 _SIGNER_TOPUP_WEI = 10_000 * 10**18
@@ -227,41 +234,76 @@ class EvmChain:
 
     # ------------------------------------------------------------------ transactions
 
-    def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
-        return self.transact(token, _transfer_calldata(auth, signature))
+    def submit_transfer(
+        self,
+        token: str,
+        auth: Authorization,
+        signature: bytes,
+        on_broadcast: Broadcast = no_record,
+        receipt_timeout: float | None = None,
+    ) -> TransferOutcome:
+        data = _transfer_calldata(auth, signature)
+        return self.transact(token, data, on_broadcast, receipt_timeout)
 
     def cancel_authorization(
         self, token: str, authorizer: str, nonce: bytes, signature: bytes
     ) -> TransferOutcome:
         return self.transact(token, _cancel_calldata(authorizer, nonce, signature))
 
-    def transact(self, to: str, data: bytes = b"") -> TransferOutcome:
+    def transact(
+        self,
+        to: str,
+        data: bytes = b"",
+        on_broadcast: Broadcast = no_record,
+        receipt_timeout: float | None = None,
+    ) -> TransferOutcome:
         """Send a transaction from the signer to `to` and wait for its receipt (outside the lock);
         with no data it is a plain transfer, the baseline settlements are measured against."""
         to = to_checksum_address(to)
-        tx_hash, nonce = self._send(to, data)
+        tx_hash, nonce = self._send(to, data, on_broadcast)
+        timeout = RECEIPT_TIMEOUT if receipt_timeout is None else receipt_timeout
         try:
-            receipt = self._wait_for_receipt(tx_hash, nonce)
+            receipt = self._wait_for_receipt(tx_hash, nonce, timeout)
         finally:
             with self._lock:
                 self._in_flight.discard(nonce)
+        return self._outcome(receipt, to, data)
+
+    def transaction_outcome(self, tx_hash: str, wait: float = 0.0) -> TransferOutcome | None:
+        deadline = time.monotonic() + wait
+        while True:
+            receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+            if receipt is not None:
+                sent = self.rpc("eth_getTransactionByHash", [tx_hash]) or {}
+                data = bytes.fromhex(str(sent.get("input", "0x"))[2:])
+                return self._outcome(receipt, str(sent.get("to") or self.signer), data)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+    def transaction_known(self, tx_hash: str) -> bool:
+        return self.rpc("eth_getTransactionByHash", [tx_hash]) is not None
+
+    def _outcome(self, receipt: dict[str, Any], to: str, data: bytes) -> TransferOutcome:
+        tx_hash = str(receipt["transactionHash"])
         if int(receipt["status"], 16) == 1:
             return TransferOutcome(tx_hash, success=True)
         reason = self._failure_reason(receipt, to, data)
         return TransferOutcome(tx_hash, success=False, error=reason)
 
-    def _send(self, to: str, data: bytes) -> tuple[str, int]:
-        """Assign a nonce, sign and send; resync the nonce or fees when the node refuses them."""
+    def _send(self, to: str, data: bytes, on_broadcast: Broadcast) -> tuple[str, int]:
+        """Assign a nonce, sign, tell `on_broadcast` the hash and send; resync the nonce or fees
+        when the node refuses them (each new attempt is a new transaction with a new hash)."""
         with self._lock:
             refusal: RpcError | None = None
             for _ in range(3):
                 if self._nonce is None:
                     self._nonce = self._pending_nonce()
                 nonce = self._nonce
+                raw, tx_hash = self._sign(to, data, nonce, GAS_LIMIT)
+                on_broadcast(tx_hash)
                 try:
-                    tx_hash: str = self.rpc(
-                        "eth_sendRawTransaction", [self._sign(to, data, nonce, GAS_LIMIT)]
-                    )
+                    self.rpc("eth_sendRawTransaction", [raw])
                 except RpcError as exc:
                     refusal = exc
                     message = exc.message.lower()
@@ -280,7 +322,8 @@ class EvmChain:
                 return tx_hash, nonce
             raise ChainError(f"the node kept refusing the transaction: {refusal}")
 
-    def _sign(self, to: str, data: bytes, nonce: int, gas: int) -> str:
+    def _sign(self, to: str, data: bytes, nonce: int, gas: int) -> tuple[str, str]:
+        """(raw transaction hex, its hash)."""
         if self._fees is None:
             price = int(self.rpc("eth_gasPrice", []), 16)
             # Headroom so a rising base fee does not make every cached price stale at once.
@@ -297,14 +340,15 @@ class EvmChain:
             "maxFeePerGas": max_fee,
             "maxPriorityFeePerGas": tip,
         }
-        return "0x" + self._account.sign_transaction(tx).raw_transaction.hex()
+        signed = self._account.sign_transaction(tx)
+        return "0x" + signed.raw_transaction.hex(), "0x" + bytes(signed.hash).hex()
 
     def _pending_nonce(self) -> int:
         return int(self.rpc("eth_getTransactionCount", [self.signer, "pending"]), 16)
 
-    def _wait_for_receipt(self, tx_hash: str, nonce: int) -> dict[str, Any]:
+    def _wait_for_receipt(self, tx_hash: str, nonce: int, timeout: float) -> dict[str, Any]:
         start = time.monotonic()
-        deadline = start + RECEIPT_TIMEOUT
+        deadline = start + timeout
         next_gap_check = start + _GAP_CHECK_AFTER
         delay = 0.001
         while True:
@@ -315,7 +359,7 @@ class EvmChain:
             if now >= deadline:
                 with self._lock:
                     self._nonce = None
-                raise ChainError(f"no receipt for {tx_hash} within {RECEIPT_TIMEOUT:.0f} s")
+                raise ReceiptTimeoutError(tx_hash, timeout)
             if now >= next_gap_check:
                 self._fill_nonce_gap(nonce)
                 next_gap_check = now + _GAP_CHECK_AFTER
@@ -333,7 +377,7 @@ class EvmChain:
             for missing in range(ready, nonce):
                 if missing in self._in_flight:
                     continue
-                filler = self._sign(self.signer, b"", missing, 21_000)
+                filler, _ = self._sign(self.signer, b"", missing, 21_000)
                 try:
                     self.rpc("eth_sendRawTransaction", [filler])
                 except RpcError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from types import TracebackType
 
 from facilitator_sim.chains.anvil import AnvilProcess
@@ -18,7 +19,7 @@ SPECS = ("ledger", "anvil", "http(s)://host:port")
 
 
 class ChainSpecError(ValueError):
-    """A chain name that is none of SPECS, or options that do not fit it."""
+    """A chain name, or a combination of chain options, that cannot be opened."""
 
 
 class OpenedChain:
@@ -59,15 +60,20 @@ def open_chain(
     signer_key: bytes | None = None,
 ) -> OpenedChain:
     """Open the backend `spec` names, with USDC in place and the test payers funded; on EVM,
-    settlements are sent from `signer_key` (default: Anvil's account 0)."""
-    if spec not in ("ledger", "anvil"):
+    settlements are sent from `signer_key` (default: Anvil's account 0).
+
+    `state_path` keeps the chain's state across restarts: the ledger's SQLite file, or the state
+    file of the Anvil this starts. A node given by URL keeps its own state.
+    """
+    is_url = spec not in ("ledger", "anvil")
+    if is_url:
         if "://" not in spec:
             raise ChainSpecError(f"unknown chain {spec!r}; expected one of: {', '.join(SPECS)}")
         check_rpc_url(spec, allow_remote_rpc=allow_remote_rpc)
-    if spec != "anvil" and (state_path is not None or fork_url is not None):
-        raise ChainSpecError(
-            "state_path and fork_url configure a started Anvil: spec must be 'anvil'"
-        )
+    if is_url and state_path is not None:
+        raise ChainSpecError("a node given by URL keeps its own state: drop the state path")
+    if spec != "anvil" and fork_url is not None:
+        raise ChainSpecError("fork_url configures a started Anvil: the chain must be 'anvil'")
     with contextlib.ExitStack() as undo:
         anvil = None
         if spec == "anvil":
@@ -80,7 +86,8 @@ def open_chain(
             undo.callback(anvil.stop)
         chain: Chain
         if spec == "ledger":
-            chain = LedgerChain(BASE.chain_id)
+            path = None if state_path is None else Path(state_path)
+            chain = LedgerChain(BASE.chain_id, state_path=path)
         else:
             url = anvil.rpc_url if anvil is not None else spec
             chain = evm = EvmChain(url, signer_key, allow_remote_rpc=allow_remote_rpc)

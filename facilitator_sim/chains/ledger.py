@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from facilitator_sim.chains.base import TransferOutcome
+from facilitator_sim.chains.base import Broadcast, TransferOutcome, no_record
+from facilitator_sim.chains.ledger_file import LedgerFile
 from x402_core.eip3009 import (
     Authorization,
     Domain,
@@ -39,13 +41,14 @@ class _TokenState:
 
 
 class LedgerChain:
-    """An in-memory chain with the network's USDC on it; time is the wall clock plus an offset."""
+    """An in-memory chain with the network's USDC on it; time is the wall clock plus an offset.
+    With `state_path` every change is also written to that SQLite file and read back at start."""
 
     kind = "ledger"
     rpc_url: str | None = None
     in_process = True
 
-    def __init__(self, chain_id: int = 8453) -> None:
+    def __init__(self, chain_id: int = 8453, state_path: Path | None = None) -> None:
         self.chain_id = chain_id
         usdc = network_by_chain_id(chain_id).usdc
         domain = Domain(usdc.eip712_name, usdc.eip712_version, chain_id, usdc.address)
@@ -53,12 +56,35 @@ class LedgerChain:
         self._time_offset = 0
         self._lock = threading.Lock()
         self._tx_count = 0
+        self._transactions: dict[str, TransferOutcome] = {}
+        self._file = None if state_path is None else LedgerFile(state_path)
+        if self._file is not None:
+            self._restore(self._file)
+
+    def _restore(self, file: LedgerFile) -> None:
+        snapshot = file.load()
+        for (token, account), amount in snapshot.balances.items():
+            self._token(token).balances[account] = amount
+        for token, authorizer, nonce in snapshot.used:
+            self._token(token).used.add((authorizer, nonce))
+        self._transactions = {
+            tx: TransferOutcome(tx, ok, error) for tx, (ok, error) in snapshot.transactions.items()
+        }
+        self._tx_count = snapshot.tx_count
+        self._time_offset = snapshot.time_offset
+
+    @property
+    def state_path(self) -> Path | None:
+        return None if self._file is None else self._file.path
 
     def now(self) -> int:
         return int(time.time()) + self._time_offset
 
     def advance_time(self, seconds: int) -> None:
-        self._time_offset += seconds
+        with self._lock:
+            self._time_offset += seconds
+            if self._file is not None:
+                self._file.write(time_offset=self._time_offset)
 
     def balance_of(self, token: str, account: str) -> int:
         return self._token(token).balances.get(account.lower(), 0)
@@ -66,6 +92,8 @@ class LedgerChain:
     def set_balance(self, token: str, account: str, amount: int) -> None:
         with self._lock:
             self._token(token).balances[account.lower()] = amount
+            if self._file is not None:
+                self._file.write(balances={(token.lower(), account.lower()): amount})
 
     def authorization_used(self, token: str, authorizer: str, nonce: bytes) -> bool:
         return (authorizer.lower(), nonce) in self._token(token).used
@@ -73,18 +101,42 @@ class LedgerChain:
     def simulate_transfer(self, token: str, auth: Authorization, signature: bytes) -> str | None:
         return self._transfer_revert(self._token(token), auth, signature)
 
-    def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
+    def submit_transfer(
+        self,
+        token: str,
+        auth: Authorization,
+        signature: bytes,
+        on_broadcast: Broadcast = no_record,
+        receipt_timeout: float | None = None,
+    ) -> TransferOutcome:
+        """Transfers at once: the ledger mines every transaction as it arrives."""
         state = self._token(token)
         with self._lock:
             tx_hash = self._next_tx_hash(auth.from_address, auth.nonce)
+            on_broadcast(tx_hash)
             revert = self._transfer_revert(state, auth, signature)
             if revert is not None:
-                return TransferOutcome(tx_hash, success=False, error=revert)
+                return self._mined(TransferOutcome(tx_hash, success=False, error=revert))
             sender, receiver = auth.from_address.lower(), auth.to.lower()
             state.used.add((sender, auth.nonce))
             state.balances[sender] -= auth.value
             state.balances[receiver] = state.balances.get(receiver, 0) + auth.value
-            return TransferOutcome(tx_hash, success=True)
+            outcome = TransferOutcome(tx_hash, success=True)
+            self._mined(
+                outcome,
+                balances={
+                    (token.lower(), sender): state.balances[sender],
+                    (token.lower(), receiver): state.balances[receiver],
+                },
+                used=(token.lower(), sender, auth.nonce),
+            )
+            return outcome
+
+    def transaction_outcome(self, tx_hash: str, wait: float = 0.0) -> TransferOutcome | None:
+        return self._transactions.get(tx_hash)
+
+    def transaction_known(self, tx_hash: str) -> bool:
+        return tx_hash in self._transactions
 
     def cancel_authorization(
         self, token: str, authorizer: str, nonce: bytes, signature: bytes
@@ -93,16 +145,35 @@ class LedgerChain:
         with self._lock:
             tx_hash = self._next_tx_hash(authorizer, nonce)
             if (authorizer.lower(), nonce) in state.used:
-                return TransferOutcome(tx_hash, success=False, error=REVERT_USED)
+                return self._mined(TransferOutcome(tx_hash, success=False, error=REVERT_USED))
             if not _signed_by(
                 cancel_digest(state.domain, authorizer, nonce), signature, authorizer
             ):
-                return TransferOutcome(tx_hash, success=False, error=REVERT_SIGNATURE)
+                return self._mined(TransferOutcome(tx_hash, success=False, error=REVERT_SIGNATURE))
             state.used.add((authorizer.lower(), nonce))
-            return TransferOutcome(tx_hash, success=True)
+            outcome = TransferOutcome(tx_hash, success=True)
+            return self._mined(outcome, used=(token.lower(), authorizer.lower(), nonce))
 
     def close(self) -> None:
-        """Nothing to release: the ledger lives and dies with its process."""
+        if self._file is not None:
+            self._file.close()
+
+    def _mined(
+        self,
+        outcome: TransferOutcome,
+        balances: dict[tuple[str, str], int] | None = None,
+        used: tuple[str, str, bytes] | None = None,
+    ) -> TransferOutcome:
+        """Record a transaction (and the state it changed) as mined; caller holds the lock."""
+        self._transactions[outcome.tx_hash] = outcome
+        if self._file is not None:
+            self._file.write(
+                balances=balances,
+                used=used,
+                transaction=(outcome.tx_hash, outcome.success, outcome.error),
+                tx_count=self._tx_count,
+            )
+        return outcome
 
     def _token(self, token: str) -> _TokenState:
         try:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,24 +15,49 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from facilitator_sim import rules
 from facilitator_sim.app import create_app
-from facilitator_sim.chains.base import Chain, TransferOutcome
+from facilitator_sim.chains.base import Broadcast, Chain, TransferOutcome, no_record
 from facilitator_sim.chains.ledger import LedgerChain
+from facilitator_sim.locks import KeyedLocks
 from facilitator_sim.rules import RULES, Rule
-from facilitator_sim.service import Facilitator, Reservations
+from facilitator_sim.service import Facilitator
+from facilitator_sim.settlements import MemoryRecords, SettlementRecord
 from x402_core.eip3009 import SECP256K1_N, Authorization, malleable_twin
 from x402_core.reasons import Reason
 from x402_core.wallets import facilitator_wallet
 
 
-class NoReservations(Reservations):
-    def reserve(self, payer: str, nonce: bytes) -> bool:
-        return True
+class NoLocks(KeyedLocks):
+    """Lets every settle of one authorization run at once."""
+
+    @contextmanager
+    def hold(self, key: str, timeout: float) -> Iterator[bool]:
+        yield True
+
+
+class NoRecords(MemoryRecords):
+    """Remembers nothing it sent: every settle claims afresh."""
+
+    def claim(self, record: SettlementRecord) -> SettlementRecord | None:
+        return None
+
+    def get(self, key: str) -> SettlementRecord | None:
+        return None
+
+    def update(self, key: str, state: object, tx_hash: str) -> None:
+        """Forgets."""
 
 
 class ForgetfulLedger(LedgerChain):
     """Never remembers a used nonce."""
 
-    def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
+    def submit_transfer(
+        self,
+        token: str,
+        auth: Authorization,
+        signature: bytes,
+        on_broadcast: Broadcast = no_record,
+        receipt_timeout: float | None = None,
+    ) -> TransferOutcome:
         outcome = super().submit_transfer(token, auth, signature)
         self._token(token).used.clear()
         return outcome
@@ -43,7 +69,14 @@ class CredulousLedger(LedgerChain):
     def _transfer_revert(self, state: Any, auth: Authorization, signature: bytes) -> str | None:
         return None
 
-    def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
+    def submit_transfer(
+        self,
+        token: str,
+        auth: Authorization,
+        signature: bytes,
+        on_broadcast: Broadcast = no_record,
+        receipt_timeout: float | None = None,
+    ) -> TransferOutcome:
         state = self._token(token)
         sender = auth.from_address.lower()
         state.balances[sender] = state.balances.get(sender, 0) + auth.value  # never short
@@ -56,7 +89,14 @@ class RacyLedger(LedgerChain):
 
     in_process = False
 
-    def submit_transfer(self, token: str, auth: Authorization, signature: bytes) -> TransferOutcome:
+    def submit_transfer(
+        self,
+        token: str,
+        auth: Authorization,
+        signature: bytes,
+        on_broadcast: Broadcast = no_record,
+        receipt_timeout: float | None = None,
+    ) -> TransferOutcome:
         state = self._token(token)
         revert = self._transfer_revert(state, auth, signature)
         time.sleep(0.05)
@@ -231,13 +271,14 @@ def _app(chain: Chain, facilitator: Facilitator | None = None) -> Starlette:
 
 def _no_nonce_tracking(chain: Chain) -> ASGIApp:
     facilitator = _facilitator(chain, _without("nonce_unused"))
-    facilitator.reservations = NoReservations()
+    facilitator.records = NoRecords()
     return _app(chain, facilitator)
 
 
 def _racy(chain: Chain) -> ASGIApp:
     facilitator = _facilitator(chain)
-    facilitator.reservations = NoReservations()
+    facilitator.records = NoRecords()
+    facilitator.locks = NoLocks()
     return _app(chain, facilitator)
 
 

@@ -90,6 +90,8 @@ def check_sdk_facilitator_client(
     settled = sdk.settle(payload, requirements)
     assert settled.success is True
     assert settled.transaction.startswith("0x")
-    replay = sdk.settle(payload, requirements)
-    assert replay.success is False
-    assert replay.error_reason == "invalid_exact_evm_nonce_already_used"
+    repeat = sdk.settle(payload, requirements)
+    assert (repeat.success, repeat.transaction) == (True, settled.transaction)
+    replay = sdk.verify(payload, requirements)
+    assert replay.is_valid is False
+    assert replay.invalid_reason == "invalid_exact_evm_nonce_already_used"

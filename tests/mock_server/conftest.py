@@ -16,6 +16,7 @@ from facilitator_sim.chains.factory import fund_test_wallets
 from facilitator_sim.chains.ledger import LedgerChain
 from mock_server.app import create_app
 from mock_server.config import ServerSettings
+from mock_server.purchases import PurchaseState
 from mock_server.state import ServerState
 from tests.factories import PAY_TO, USDC
 from x402_core.headers import (
@@ -75,8 +76,9 @@ class World:
     def assert_invariants(self) -> None:
         """No job without a settlement, no settlement without a job, each charged once."""
         jobs = self.state.store.jobs()
-        payments = self.state.store.payments()
-        assert {p.job_id for p in payments} == {j.id for j in jobs}
+        settled = self.state.store.purchases(frozenset({PurchaseState.SETTLED}))
+        assert {p.job_id for p in settled} == {j.id for j in jobs}
+        assert len(settled) == len(jobs)
         assert self.charged() == 50_000 * len(jobs)
 
 

@@ -60,9 +60,13 @@ def test_set_default_jobs_journal_and_reset(world: World) -> None:
     assert all(not e["path"].startswith("/__mock__") for e in entries)
     later = world.http.get("/__mock__/journal", params={"since": entries[0]["seq"]}).json()
     assert [e["seq"] for e in later["entries"]] == [entries[1]["seq"]]
-    assert world.http.post("/__mock__/reset").status_code == 200
-    assert world.http.get("/__mock__/jobs").json()["jobs"] == []
+    reset = world.http.post("/__mock__/reset")
+    assert reset.json() == {"status": "reset", "purchases_kept": True}
+    assert [j["id"] for j in world.http.get("/__mock__/jobs").json()["jobs"]] == [paid.json()["id"]]
     assert world.http.get("/__mock__/journal").json()["entries"] == []
+    assert world.http.post("/__mock__/reset", json={"purchases": True}).status_code == 200
+    assert world.http.get("/__mock__/jobs").json()["jobs"] == []
+    assert world.http.post("/__mock__/reset", json={"purchases": "yes"}).status_code == 400
     assert world.http.get("/__mock__/scenarios").json()["default"] == "happy"
 
 

@@ -34,7 +34,9 @@ def test_a_cross_site_simple_post_changes_nothing(world: World, headers: dict[st
 
 def test_a_cross_site_reset_changes_nothing(world: World) -> None:
     world.pay()
-    answer = world.http.post("/__mock__/reset", headers={"origin": "https://attacker.example"})
+    answer = world.http.post(
+        "/__mock__/reset", json={"purchases": True}, headers={"origin": "https://attacker.example"}
+    )
     assert (answer.status_code, answer.json()["error"]) == (403, "forbidden_origin")
     assert len(world.http.get("/__mock__/jobs").json()["jobs"]) == 1
 

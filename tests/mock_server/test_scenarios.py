@@ -12,6 +12,8 @@ from mock_server.scenarios import SCENARIOS
 from tests.mock_server.conftest import BODY, World
 from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_RESPONSE, HeaderError, decode_json_header
 from x402_core.reasons import Reason
+from x402_core.wallets import test_wallet
+from x402_payer import Payer
 
 
 def advance(world: World, seconds: float) -> None:
@@ -129,6 +131,73 @@ def test_server_error_after_settle_loses_nothing(world: World) -> None:
     again = world.pay(headers=headers, **{"X-Mock-Scenario": "server_error_after_settle"})
     assert again.status_code == 200
     assert again.json()["id"] == world.state.store.jobs()[0].id
+    assert world.charged() == 50_000
+    world.assert_invariants()
+
+
+def _assert_pending(answer: httpx.Response) -> dict:
+    assert answer.status_code == 503, answer.text
+    body = answer.json()
+    assert body["error"] == Reason.SETTLEMENT_PENDING
+    assert "same payment" in body["message"]
+    assert int(answer.headers["Retry-After"]) > 0
+    settlement = decode_json_header(answer.headers[PAYMENT_RESPONSE])
+    assert (settlement["success"], settlement["errorReason"]) == (False, "settlement_pending")
+    return body
+
+
+def test_settle_pending_answers_pending_until_confirmed_then_the_job(test_world: World) -> None:
+    """The money moved at once; the answer stays true: pending, naming the transaction."""
+    world = test_world
+    headers = world.payment_header()
+    first = _assert_pending(world.pay(headers=headers, **{"X-Mock-Scenario": "settle_pending"}))
+    assert first["transaction"].startswith("0x")
+    assert world.charged() == 50_000
+    again = _assert_pending(world.pay(headers=headers))
+    assert again["transaction"] == first["transaction"]
+    pending = world.http.get("/__mock__/purchases", params={"state": "pending"}).json()
+    assert [p["transaction"] for p in pending["purchases"]] == [first["transaction"]]
+    advance(world, 3)
+    done = world.pay(headers=headers)
+    assert done.status_code == 200
+    assert decode_json_header(done.headers[PAYMENT_RESPONSE])["transaction"] == first["transaction"]
+    assert world.pay(headers=headers).json()["id"] == done.json()["id"]
+    assert world.charged() == 50_000
+    world.assert_invariants()
+
+
+def test_facilitator_timeout_is_pending_then_the_resend_gets_the_job(world: World) -> None:
+    headers = world.payment_header()
+    first = _assert_pending(
+        world.pay(headers=headers, **{"X-Mock-Scenario": "facilitator_timeout"})
+    )
+    assert first["transaction"] is None, "the timed-out call never said which transaction"
+    assert world.charged() == 50_000
+    done = world.pay(headers=headers)
+    assert done.status_code == 200, done.text
+    assert world.charged() == 50_000
+    world.assert_invariants()
+
+
+def test_a_pending_purchase_is_settled_in_the_background(make_world: Callable[..., World]) -> None:
+    world = make_world(facilitator_timeout=0.5, reconcile_interval=0.1)
+    _assert_pending(world.pay(**{"X-Mock-Scenario": "facilitator_timeout"}))
+    deadline = time.monotonic() + 15
+    while not world.state.store.jobs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(world.state.store.jobs()) == 1, "the background pass settled it without a re-send"
+    world.assert_invariants()
+
+
+def test_the_reference_payer_waits_out_a_pending_settlement(world: World) -> None:
+    with Payer(test_wallet(2).private_key) as payer:
+        paid = payer.request_paid(
+            "POST",
+            world.url + "/v1/images/generate",
+            json=BODY,
+            headers={"X-Mock-Scenario": "settle_pending"},
+        )
+    assert paid.response.status_code == 200
     assert world.charged() == 50_000
     world.assert_invariants()
 

@@ -495,7 +495,9 @@ async def test_a_malformed_settlement_header_is_a_protocol_error(payer, router):
 
 
 @pytest.mark.anyio
-async def test_no_answer_to_the_payment_is_not_retried(payer, router):
+async def test_no_answer_to_the_payment_resends_the_same_payment_until_the_wait_ends(
+    payer, router, fake_time
+):
     calls: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -507,8 +509,54 @@ async def test_no_answer_to_the_payment_is_not_retried(payer, router):
     router.post("/v1/images/generate").mock(side_effect=answer)
     with pytest.raises(PaymentUnconfirmedError, match="may have settled") as caught:
         await payer.request_paid("POST", GENERATE, json=BODY)
-    assert len(calls) == 2
     assert isinstance(caught.value.payment, PaymentPayloadV2)
+    sent = {c.headers[PAYMENT_SIGNATURE] for c in calls[1:]}
+    assert len(calls) > 3
+    assert len(sent) == 1, "one authorization, sent again, never a new one"
+    assert sum(fake_time.sleeps) <= PayerPolicy().settle_wait_seconds
+
+
+def pending_answer(transaction: str = TX, retry_after: str = "2") -> httpx.Response:
+    header = encode_json_header(
+        {"success": False, "errorReason": "settlement_pending", "transaction": transaction,
+         "network": "eip155:8453", "payer": WALLET.address}
+    )  # fmt: skip
+    return httpx.Response(
+        503,
+        json={"error": "settlement_pending", "transaction": transaction},
+        headers={PAYMENT_RESPONSE: header, "Retry-After": retry_after},
+    )
+
+
+@pytest.mark.anyio
+async def test_a_pending_settlement_is_asked_again_with_the_same_payment(payer, router, fake_time):
+    answers = iter([answer_402(offer_v2()), pending_answer(), pending_answer(), paid_answer()])
+    calls: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return next(answers)
+
+    router.post("/v1/images/generate").mock(side_effect=answer)
+    paid = await payer.request_paid("POST", GENERATE, json=BODY)
+    assert paid.response.status_code == 200
+    assert len({c.headers[PAYMENT_SIGNATURE] for c in calls[1:]}) == 1
+    assert len(calls) == 4
+    assert fake_time.sleeps == [2.0, 2.0]
+
+
+@pytest.mark.anyio
+async def test_a_settlement_pending_past_the_wait_is_unconfirmed_with_its_transaction(
+    make_payer, router, fake_time
+):
+    payer = make_payer(settle_wait_seconds=5)
+    router.post("/v1/images/generate").mock(
+        side_effect=paywall(answer_402(offer_v2()), pending_answer())
+    )
+    with pytest.raises(PaymentUnconfirmedError) as caught:
+        await payer.request_paid("POST", GENERATE, json=BODY)
+    assert caught.value.transaction == TX
+    assert sum(fake_time.sleeps) <= 5
 
 
 # -- polling --------------------------------------------------------------------------------------

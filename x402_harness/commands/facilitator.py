@@ -13,7 +13,13 @@ from facilitator_sim.config import FacilitatorSettings
 from x402_core.models import PaymentRequirementsV2
 from x402_core.payments import pay_v2
 from x402_core.wallets import payer_wallets, test_wallet
-from x402_harness.console import console, print_wallets, usdc, warn_if_exposed
+from x402_harness.console import (
+    console,
+    print_disagreements,
+    print_wallets,
+    usdc,
+    warn_if_exposed,
+)
 from x402_service.serving import ServerThread, wait_for_interrupt
 
 SELFTEST_PAY_TO = test_wallet(9).address
@@ -43,6 +49,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--journal", type=Path, help="also append the journal (GET /journal) to this JSON-lines"
     )
     parser.add_argument(
+        "--state",
+        type=Path,
+        help="SQLite file of the settlement records (and the whole ledger on --chain ledger; "
+        "Anvil keeps its own state next to it): a restart never settles anything twice",
+    )
+    parser.add_argument(
+        "--settle-timeout",
+        type=float,
+        help="seconds a settle waits for its receipt before answering settlement_pending "
+        "(default 20)",
+    )
+    parser.add_argument(
         "--selftest",
         action="store_true",
         help="pay once through /verify and /settle over HTTP, print the outcome, and exit",
@@ -57,6 +75,8 @@ def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
         "port": args.port,
         "allow_remote_rpc": args.allow_remote_rpc or None,
         "journal_path": args.journal,
+        "state_path": args.state,
+        "settle_timeout": args.settle_timeout,
     }
     return FacilitatorSettings.from_env(
         overrides={k: v for k, v in changes.items() if v is not None}
@@ -65,9 +85,11 @@ def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    chain_state = chain_state_path(settings.chain, settings.state_path)
     opened = open_chain(
         settings.chain,
         allow_remote_rpc=settings.allow_remote_rpc,
+        state_path=chain_state,
         signer_key=settings.signer_private_key(),
     )
     with opened:
@@ -75,10 +97,24 @@ def run(args: argparse.Namespace) -> int:
         warn_if_exposed(settings.host)
         with ServerThread(app, settings.host, settings.port) as server:
             print_summary(server.url, opened, settings)
+            if settings.state_path is not None:
+                console.print(f"state        {settings.state_path}")
+            print_disagreements([r.tx_hash for r in app.state.facilitator.disagreements()])
             if args.selftest:
                 return selftest(server.url, opened)
             wait_for_interrupt()
     return 0
+
+
+def chain_state_path(chain: str, state_path: Path | None) -> Path | None:
+    """Where the chain keeps its state beside the facilitator's records: the ledger shares their
+    SQLite file; an Anvil started here keeps its own state file next to it; a node given by URL
+    keeps its own."""
+    if state_path is None or chain not in ("ledger", "anvil"):
+        return None
+    return (
+        state_path if chain == "ledger" else state_path.with_name(state_path.name + ".anvil.json")
+    )
 
 
 def print_summary(url: str, opened: OpenedChain, settings: FacilitatorSettings) -> None:
@@ -90,7 +126,7 @@ def print_summary(url: str, opened: OpenedChain, settings: FacilitatorSettings) 
     console.print(f"token        USDC at {opened.token}")
     signer = httpx.get(f"{url}/health", timeout=10).json()["signer"]
     console.print(f"signer       {signer} ({settings.signer_source()})")
-    print_wallets(payer_wallets())
+    print_wallets(payer_wallets(), lambda address: chain.balance_of(opened.token, address))
 
 
 def selftest(url: str, opened: OpenedChain) -> int:
@@ -118,11 +154,14 @@ def selftest(url: str, opened: OpenedChain) -> int:
         console.print(f"/verify  {verified}")
         settled = http.post("/settle", json=body).json()
         console.print(f"/settle  {settled}")
-        replay = http.post("/settle", json=body).json()
-        console.print(f"replay   {replay.get('errorReason')}")
+        repeat = http.post("/settle", json=body).json()
+        console.print(f"repeat   {repeat}")
+        replay = http.post("/verify", json=body).json()
+        console.print(f"replay   {replay.get('invalidReason')}")
     gained = opened.chain.balance_of(token, SELFTEST_PAY_TO) - before
     console.print(f"payee {SELFTEST_PAY_TO} received {usdc(gained)}")
-    ok = verified["isValid"] and settled["success"] and not replay["success"]
+    ok = verified["isValid"] and settled["success"] and repeat == settled
+    ok = ok and not replay["isValid"]
     ok = ok and gained == SELFTEST_AMOUNT
     console.print("[green]selftest passed[/green]" if ok else "[red]selftest FAILED[/red]")
     return 0 if ok else 1

@@ -14,6 +14,8 @@ from mock_server.scenarios import SCENARIOS
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("mock server")
+    group.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    group.add_argument("--port", type=int, help="the mock's port (default: a free one)")
     group.add_argument("--scenario", choices=sorted(SCENARIOS), help="default scenario (happy)")
     group.add_argument("--store", help="memory (default) or sqlite:PATH (jobs survive restarts)")
     group.add_argument(
@@ -34,6 +36,8 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 def server_settings_from(args: argparse.Namespace, **fixed: object) -> ServerSettings:
     given = {
+        "host": args.host,
+        "port": args.port,
         "default_scenario": args.scenario,
         "store": args.store,
         "versions": frozenset(v.strip() for v in args.versions.split(","))

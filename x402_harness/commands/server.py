@@ -18,15 +18,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "a facilitator that is already running (see `x402-harness facilitator`).",
     )
     parser.add_argument("--facilitator-url", help="the facilitator's base URL (required)")
-    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     add_server_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = server_settings_from(args, facilitator_url=args.facilitator_url, host=args.host)
+    settings = server_settings_from(args, facilitator_url=args.facilitator_url)
     warn_if_exposed(settings.host)
-    with ServerThread(create_app(settings), settings.host, args.port) as server:
+    with ServerThread(create_app(settings), settings.host, settings.port) as server:
         console.print(f"[bold]xGen mock[/bold]    {server.url}/v1/images/generate")
         console.print(f"admin        {server.url}/__mock__/  (scenarios, clock, jobs, journal)")
         console.print(f"facilitator  {settings.facilitator_url}")

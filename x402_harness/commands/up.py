@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+from typing import Any
 
 from facilitator_sim.config import FacilitatorSettings
 from x402_core.wallets import payer_wallets
 from x402_harness.commands.options import add_server_arguments, server_settings_from
-from x402_harness.console import console, print_wallets, usdc, warn_if_exposed
-from x402_harness.stack import Stack, StackConfig
+from x402_harness.console import (
+    console,
+    print_disagreements,
+    print_wallets,
+    usdc,
+    warn_if_exposed,
+)
+from x402_harness.stack import Stack, StackConfig, StackError
 from x402_service.serving import wait_for_interrupt
 
 
@@ -18,35 +27,83 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="run the whole stack until Ctrl-C",
         description="Start the chain (embedded ledger by default, or Anvil, or a node's RPC URL), "
         "the facilitator and the mock xGen server on loopback, print where everything is and "
-        "which test wallets can pay, and keep running until Ctrl-C.",
+        "which test wallets can pay, and keep running until Ctrl-C. Host and ports also come "
+        "from X402H_SERVER_HOST, X402H_SERVER_PORT and X402H_FACILITATOR_PORT.",
     )
     parser.add_argument("--chain", default="ledger", help="ledger (default), anvil, or an RPC URL")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="mock server port (default: free)")
-    parser.add_argument("--facilitator-port", type=int, default=0, help="(default: free)")
+    parser.add_argument("--facilitator-port", type=int, help="(default: a free one)")
     parser.add_argument(
-        "--state", help="Anvil state file: balances and used nonces survive a restart"
+        "--json",
+        action="store_true",
+        help="print where everything is as one JSON object on the first line, for scripts",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="DIR",
+        help="keep every component's state in DIR (the chain, the facilitator's settlement "
+        "records, the mock's purchases and jobs): a restart forgets nothing and settles nothing "
+        "twice",
     )
     parser.add_argument("--allow-remote-rpc", action="store_true", help="sign for a remote node")
     add_server_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    server = server_settings_from(args)
+    facilitator = FacilitatorSettings.from_env()
     config = StackConfig(
         chain=args.chain,
-        host=args.host,
-        server_port=args.port,
-        facilitator_port=args.facilitator_port,
+        host=server.host,
+        server_port=server.port,
+        facilitator_port=(
+            facilitator.port if args.facilitator_port is None else args.facilitator_port
+        ),
         allow_remote_rpc=args.allow_remote_rpc,
-        anvil_state_path=args.state,
-        server=server_settings_from(args, host=args.host),
-        facilitator=FacilitatorSettings.from_env(),
+        state_dir=_state_dir(args.state),
+        server=server,
+        facilitator=facilitator,
     )
     warn_if_exposed(config.host)
+    warn_if_exposed(config.host)
     with Stack(config) as stack:
-        print_summary(stack)
+        if args.json:
+            print(json.dumps(summary_json(stack)), flush=True)
+        else:
+            print_summary(stack)
         wait_for_interrupt()
     return 0
+
+
+def _state_dir(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    if path.exists() and not path.is_dir():
+        raise StackError(f"--state {path}: expected a directory, and this is a file")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def summary_json(stack: Stack) -> dict[str, Any]:
+    """What `print_summary` says, for scripts; wallet keys are Anvil's public test keys."""
+    chain, listing = stack.chain, stack.listing
+    return {
+        "endpoint": stack.endpoint_url,
+        "facilitator": stack.facilitator_url,
+        "admin": stack.admin_url,
+        "inspector": stack.admin_url + "/",
+        "chain": chain.kind,
+        "chainId": chain.chain_id,
+        "rpcUrl": chain.rpc_url,
+        "network": listing.network.caip2,
+        "token": stack.token,
+        "amount": str(listing.amount),
+        "payTo": stack.pay_to,
+        "wallets": [
+            {"index": w.index, "address": w.address, "privateKey": w.private_key_hex}
+            for w in payer_wallets()
+        ],
+    }
 
 
 def print_summary(stack: Stack) -> None:
@@ -63,4 +120,7 @@ def print_summary(stack: Stack) -> None:
     console.print(f"chain        {chain.kind}, chain id {chain.chain_id}{rpc}")
     console.print(f"token        USDC at {stack.token}")
     console.print(f"payTo        {stack.pay_to}")
-    print_wallets(payer_wallets())
+    if stack.config.state_dir is not None:
+        console.print(f"state        {stack.config.state_dir}/")
+    print_wallets(payer_wallets(), lambda address: chain.balance_of(stack.token, address))
+    print_disagreements(stack.disagreements())

@@ -14,8 +14,13 @@ from pathlib import Path
 
 from conformance.catalog import Role, load_all
 from conformance.docs import checks_markdown
-from conformance.render import print_report, write_json, write_junit
+from conformance.render import print_report
 from x402_harness.commands.conformance import client, facilitator, server
+from x402_harness.commands.conformance.reports import (
+    add_report_arguments,
+    prepare_report_paths,
+    write_reports,
+)
 from x402_harness.console import console
 
 ROLE_COMMANDS = {"client": client, "server": server, "facilitator": facilitator}
@@ -37,8 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     report_options = argparse.ArgumentParser(add_help=False)
     group = report_options.add_argument_group("report")
-    group.add_argument("--json", dest="json_path", help="also write the report as JSON here")
-    group.add_argument("--junit", dest="junit_path", help="also write JUnit XML here (for CI)")
+    add_report_arguments(group)
     group.add_argument("--strict", action="store_true", help="a failed SHOULD fails the run too")
     group.add_argument("-v", "--verbose", action="store_true", help="evidence of passing checks")
     group.add_argument(
@@ -59,12 +63,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(text, end="")
         return 0
+    prepare_report_paths(args)
     report = ROLE_COMMANDS[command].grade(args)
     print_report(report, console, verbose=args.verbose)
-    if args.json_path:
-        write_json(report, args.json_path)
-    if args.junit_path:
-        write_junit(report, args.junit_path)
+    write_reports(report, args)
     return report.exit_code(strict=args.strict)
 
 
