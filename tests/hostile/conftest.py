@@ -41,7 +41,7 @@ class Targets:
             health = http.get("/__mock__/health").raise_for_status().json()
         return {
             "jobs": len(self.mock.store.jobs()),
-            "settlements": len(self.mock.store.payments()),
+            "purchases": len(self.mock.store.purchases()),
             "balances": [self.chain.balance_of(USDC, account) for account in accounts],
             "scenario": scenarios["default"],
             "queued": scenarios["queued"],

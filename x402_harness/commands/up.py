@@ -65,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
         facilitator=facilitator,
     )
     warn_if_exposed(config.host)
-    warn_if_exposed(config.host)
     with Stack(config) as stack:
         if args.json:
             print(json.dumps(summary_json(stack)), flush=True)
