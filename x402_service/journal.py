@@ -58,6 +58,17 @@ def bounded_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     """Headers as journal text: the first of each name, each value and all of them cut."""
     kept: dict[str, str] = {}
     pairs = list(raw)
+    size = 0
+    for raw_name, raw_value in pairs:  # the usual case, on every request: nothing to cut
+        size += len(raw_name) + len(raw_value)
+        if size > MAX_HEADERS_CHARS or len(raw_value) > MAX_HEADER_CHARS or len(raw_name) > 256:
+            kept.clear()
+            break
+        name = raw_name.decode("latin-1").lower()
+        if name not in kept:
+            kept[name] = raw_value.decode("latin-1")
+    else:
+        return kept
     budget = MAX_HEADERS_CHARS
     for index, (raw_name, raw_value) in enumerate(pairs):
         name = truncated(raw_name.decode("latin-1").lower(), 256)
@@ -117,9 +128,18 @@ class Entry:
 
     def chars(self) -> int:
         """About the characters it holds (what the journal's size cap counts)."""
-        headers = (*self.headers.items(), *self.response_headers.items())
-        strings = (self.path, self.query, self.body, self.payment, self.response_body)
-        return 200 + sum(len(n) + len(v) for n, v in headers) + sum(map(len, strings))
+        return (
+            200
+            + len(self.path)
+            + len(self.query)
+            + len(self.body)
+            + len(self.payment)
+            + len(self.response_body)
+            + sum(map(len, self.headers))
+            + sum(map(len, self.headers.values()))
+            + sum(map(len, self.response_headers))
+            + sum(map(len, self.response_headers.values()))
+        )
 
 
 class Journal:
@@ -131,7 +151,8 @@ class Journal:
         path: Path | None = None,
         max_chars: int = MAX_JOURNAL_CHARS,
     ) -> None:
-        self._entries: deque[Entry] = deque()
+        self._entries: deque[tuple[Entry, int]] = deque()
+        """Each entry with its size in characters."""
         self._max_entries = max_entries
         self._max_chars = max_chars
         self._chars = 0
@@ -143,12 +164,13 @@ class Journal:
         with self._lock:
             self._seq += 1
             entry = Entry(seq=self._seq, time=time.time(), **fields)
-            self._entries.append(entry)
-            self._chars += entry.chars()
+            size = entry.chars()
+            self._entries.append((entry, size))
+            self._chars += size
             while len(self._entries) > self._max_entries or (
                 self._chars > self._max_chars and len(self._entries) > 1
             ):
-                self._chars -= self._entries.popleft().chars()
+                self._chars -= self._entries.popleft()[1]
             if self._path is not None:
                 with self._path.open("a") as out:
                     out.write(entry.json() + "\n")
@@ -157,7 +179,7 @@ class Journal:
     def entries(self, since: int = 0) -> list[dict[str, Any]]:
         """Every entry after sequence number `since`, as JSON objects (for in-process readers)."""
         with self._lock:
-            return [json.loads(e.json()) for e in self._entries if e.seq > since]
+            return [json.loads(e.json()) for e, _ in self._entries if e.seq > since]
 
     def page(self, since: int = 0, limit: int = DEFAULT_PAGE_ENTRIES) -> str:
         """`{"entries": [...], "next": N, "more": bool}` as JSON text: up to `limit` entries (and
@@ -167,7 +189,7 @@ class Journal:
         last = since
         more = False
         with self._lock:
-            for entry in self._entries:
+            for entry, _ in self._entries:
                 if entry.seq <= since:
                     continue
                 if len(texts) >= limit or (texts and size > MAX_PAGE_CHARS):

@@ -53,3 +53,17 @@ def test_an_odd_declared_length_is_judged_by_the_bytes_that_come(declared: bytes
     with pytest.raises(BodyTooLargeError):
         anyio.run(read_body, request, 4096)
     assert handed == [5]
+
+
+def test_a_declared_length_within_the_limit_is_read_whole() -> None:
+    request, handed = _request(4, [(b"content-length", b"4096")])
+    assert anyio.run(read_body, request, 4096) == CHUNK * 4
+    assert handed == [4]
+
+
+def test_a_declared_length_beside_chunked_framing_is_not_trusted() -> None:
+    headers = [(b"content-length", b"10"), (b"transfer-encoding", b"chunked")]
+    request, handed = _request(300_000, headers)
+    with pytest.raises(BodyTooLargeError, match="exceeds 4096 bytes"):
+        anyio.run(read_body, request, 4096)
+    assert handed == [5]
