@@ -12,7 +12,7 @@ from conformance.catalog import CatalogError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
-from loadtests.runner import LoadPlanError
+from loadtests.plan import LoadPlanError
 from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
 from x402_core.listing import ListingError
