@@ -16,7 +16,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import served, wrk_rate
+from bench.harness import served
+from bench.wrk import wrk_rate
 from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_SIGNATURE, decode_header, encode_header
 from x402_core.models import PaymentRequiredV2
 from x402_core.payments import pay_v2
