@@ -1,27 +1,19 @@
-"""Signed payments of xGen's price for the benchmarks, built from the mock's listing with
-x402_core alone (the benchmarks do not import the project's tests)."""
+"""Signed payments of xGen's price for the benchmarks: the mock's own requirements, signed with
+x402_core (the benchmarks do not import the project's tests)."""
 
 from __future__ import annotations
 
 import json
 
 from mock_server.listing import DEFAULT_LISTING
+from mock_server.paywall import requirements_v2
 from x402_core.eip3009 import Authorization
 from x402_core.listing import load_listing
-from x402_core.models import PaymentRequirementsV2
 from x402_core.payments import pay_v2, sign_exact_payload, terms_of
 from x402_core.wallets import TestWallet
 
 LISTING = load_listing(DEFAULT_LISTING)
-REQUIREMENTS = PaymentRequirementsV2(
-    scheme="exact",
-    network=LISTING.network.caip2,
-    amount=str(LISTING.amount),
-    asset=LISTING.asset,
-    pay_to=LISTING.pay_to,
-    max_timeout_seconds=LISTING.max_timeout_seconds,
-    extra=LISTING.extra,
-)
+REQUIREMENTS = requirements_v2(LISTING)
 TERMS = terms_of(REQUIREMENTS)
 
 
