@@ -107,6 +107,7 @@ def test_the_report_is_read_and_its_absence_is_an_error() -> None:
     report = parse_report(output)
     counts = (report.rate, report.completed, report.loaded, report.sent, report.unexpected)
     assert counts == (3999.5, 4000, 60000, 4004, 0)
+    assert parse_report(output + "  Non-2xx or 3xx responses: 17\n").non_2xx == 17
     with pytest.raises(WrkScriptError):
         parse_report(output.replace("x402-bench", "something else"))
 

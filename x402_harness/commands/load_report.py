@@ -53,8 +53,11 @@ class ProgressPrinter:
 
 def _table(title: str, rows: dict[str, RequestStats]) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("name", "count", "failures", "p50 ms", "p95 ms", "p99 ms"):
-        table.add_column(column, justify="left" if column == "name" else "right")
+    for column in ("name", "count", "failures", "p50", "p95", "p99"):
+        if column == "name":
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column, justify="right")
     for name, seen in rows.items():
         table.add_row(
             Text(name),
@@ -69,9 +72,10 @@ def print_summary(console: Console, locust: LocustRun, verdict: Verdict, *, proc
     """The requests (HTTP, with their Aggregated row), the milestones, and the verdict's why."""
     snapshot = locust.snapshot
     if snapshot is not None:
-        console.print(_table("load summary: HTTP requests", snapshot.requests))
+        console.print(_table("load summary: HTTP requests (ms)", snapshot.requests))
         if snapshot.milestones:
-            console.print(_table("milestones (from the first request)", snapshot.milestones))
+            title = "milestones: ms from a purchase's first request"
+            console.print(_table(title, snapshot.milestones))
     if processes > 1:
         console.print(f"workers connected: {locust.workers_connected} of {processes}")
     for judged in verdict.thresholds:
