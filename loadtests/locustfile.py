@@ -63,7 +63,7 @@ def _init(environment: Environment, **kwargs: Any) -> None:
 def _wallet_pool(environment: Environment) -> WalletPool:
     """The pool of this process, made when the first user starts: on a worker, the master's
     options have arrived by then (at `init` the worker still has its own defaults)."""
-    options = environment.parsed_options
+    options: Any = environment.parsed_options
     worker = getattr(environment.runner, "worker_index", 0) or 0
     key = (options.x402_first_wallet, options.x402_wallets, worker)
     if key not in _wallet_pools:

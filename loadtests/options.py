@@ -97,7 +97,7 @@ def add_options(parser: Any) -> None:
     group.add_argument("--x402-snapshot", default="", help="write progress and stats here")
 
 
-def apply_options(options: Any, user_classes: list[type]) -> None:
+def apply_options(options: Any, user_classes: list[Any]) -> None:
     """The user mix: weights are the master's (or the single process's) to apply."""
     paying, probe, poller = user_classes
     paying.weight = options.x402_paying_weight

@@ -49,7 +49,7 @@ class Reporter:
 
     def milestone(self, name: str, since: float) -> None:
         """Seconds from `since` (time.perf_counter) to now, as milestone `name`."""
-        elapsed_ms = (time.perf_counter() - since) * 1000
+        elapsed_ms = round((time.perf_counter() - since) * 1000)
         self.milestones.log_request(MILESTONE_METHOD, name, elapsed_ms, 0)
 
     def _test_start(self, **kwargs: Any) -> None:

@@ -33,8 +33,7 @@ def admin(chain: Chain) -> Iterator[httpx.Client]:
 
 
 def test_balances_of_several_addresses(admin: httpx.Client) -> None:
-    params = [("address", FUNDED.address), ("address", FRESH.address)]
-    answer = admin.get("/balances", params=params)
+    answer = admin.get("/balances", params={"address": [FUNDED.address, FRESH.address]})
     assert answer.status_code == 200
     assert answer.json() == {
         "asset": USDC,
@@ -52,17 +51,12 @@ def test_fund_sets_the_balance_on_the_chain(admin: httpx.Client, chain: Chain) -
 
 
 @pytest.mark.parametrize(
-    "params",
-    [
-        [],
-        [("address", "0x1234")],
-        [("address", FUNDED.address), ("address", "not an address")],
-        [("address", FUNDED.address)] * (MAX_ADDRESSES + 1),
-    ],
+    "addresses",
+    [[], ["0x1234"], [FUNDED.address, "not an address"], [FUNDED.address] * (MAX_ADDRESSES + 1)],
     ids=["none", "short", "one-bad", "too-many"],
 )
-def test_bad_balance_queries_are_400(admin: httpx.Client, params: list[tuple[str, str]]) -> None:
-    answer = admin.get("/balances", params=params)
+def test_bad_balance_queries_are_400(admin: httpx.Client, addresses: list[str]) -> None:
+    answer = admin.get("/balances", params={"address": addresses})
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_request"
     assert "address" in answer.json()["message"]

@@ -15,7 +15,7 @@ from rich.markup import escape
 from loadtests.funding import Funding, facilitator_named_by, fund_wallets
 from loadtests.gate import DEFAULT_MAX_FAILURE_RATIO, GateRules, Verdict, verdict
 from loadtests.invariants import Invariant, check_invariants
-from loadtests.options import DEFAULT_ENDPOINT_PATH, DEFAULT_FIRST_WALLET, UserOptions
+from loadtests.options import DEFAULT_ENDPOINT_PATH, UserOptions
 from loadtests.plan import LoadPlan, LoadPlanError, Target, target_of
 from loadtests.runner import LocustRun, run_locust
 from loadtests.slo import Threshold, load_thresholds, parse_threshold
@@ -135,7 +135,6 @@ def checked(args: argparse.Namespace) -> LoadRequest:
     users = UserOptions(
         endpoint_path=target.endpoint_path if target else DEFAULT_ENDPOINT_PATH,
         scenario=args.scenario,
-        first_wallet=DEFAULT_FIRST_WALLET,
         wallets=args.wallets,
         presign=args.presign,
         replays=args.replays,
@@ -187,11 +186,7 @@ def run(args: argparse.Namespace) -> int:
     with Stack(StackConfig(chain=args.chain)) as stack:
         _print_funding(fund_wallets(stack.facilitator_url, _wallets(request), STARTING_USDC_ATOMIC))
         before = stack.chain.balance_of(stack.token, stack.pay_to)
-        console.print(
-            f"load: {request.plan.users} users for {request.plan.run_time} against "
-            f"{stack.endpoint_url}"
-        )
-        locust = _run(args, request, stack.server_url)
+        locust = _run(args, request, stack.server_url, stack.endpoint_url)
         rise = _payee_rise(stack, before)
         invariants = check_invariants(stack.admin_url, price=stack.listing.amount, payee_rise=rise)
         return _finish(args, request, locust, invariants, [])
@@ -200,19 +195,16 @@ def run(args: argparse.Namespace) -> int:
 def _run_against_target(args: argparse.Namespace, request: LoadRequest, target: Target) -> int:
     admin_url = args.admin_url or _admin_api_at(target.host)
     facilitator_url = args.facilitator_url or (admin_url and facilitator_named_by(admin_url))
+    wallets = _wallets(request)
     if facilitator_url:
-        _print_funding(fund_wallets(facilitator_url, _wallets(request), STARTING_USDC_ATOMIC))
+        _print_funding(fund_wallets(facilitator_url, wallets, STARTING_USDC_ATOMIC))
     else:
         console.print(
             "[yellow]warning:[/yellow] the load wallets' balances could not be checked: pass "
             "--facilitator-url (a harness facilitator funds them) or fund test wallets "
-            f"#{DEFAULT_FIRST_WALLET}–#{DEFAULT_FIRST_WALLET + request.users.wallets - 1} yourself"
+            f"#{wallets[0].index}–#{wallets[-1].index} yourself"
         )
-    console.print(
-        f"load: {request.plan.users} users for {request.plan.run_time} against "
-        f"{target.endpoint_url}"
-    )
-    locust = _run(args, request, target.host)
+    locust = _run(args, request, target.host, target.endpoint_url)
     problems: list[str] = []
     invariants: list[Invariant] = []
     if admin_url:
@@ -246,7 +238,9 @@ def _print_funding(funding: Funding) -> None:
         console.print(f"[yellow]warning:[/yellow] {escape(funding.message)}")
 
 
-def _run(args: argparse.Namespace, request: LoadRequest, host: str) -> LocustRun:
+def _run(args: argparse.Namespace, request: LoadRequest, host: str, endpoint: str) -> LocustRun:
+    plan = request.plan
+    console.print(f"load: {plan.users} users for {plan.run_time} against {endpoint}")
     with ProgressPrinter(console) as progress:
         return run_locust(
             request.plan,
