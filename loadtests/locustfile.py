@@ -44,6 +44,7 @@ known_jobs: collections.deque[str] = collections.deque(maxlen=1000)
 """Job ids the paying users bought, for the status pollers (per process)."""
 _wallet_pools: dict[tuple[int, int, int], WalletPool] = {}
 _reporters: list[Reporter] = []
+"""This process's reporter, made at `init` (held in a list rather than behind `global`)."""
 
 
 @events.init_command_line_parser.add_listener
