@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from facilitator_sim.admin import ADMIN_ROUTES
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.config import FacilitatorSettings
 from facilitator_sim.recording import NOT_RECORDED, body_payment
@@ -113,6 +114,7 @@ def create_app(
             Route("/supported", supported, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/journal", read_journal, methods=["GET"]),
+            Mount("/__facilitator__", routes=ADMIN_ROUTES),
         ],
         middleware=[
             Middleware(

@@ -13,7 +13,7 @@ from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
 from facilitator_sim.chains.factory import ChainSpecError
-from loadtests.runner import LoadPlanError
+from loadtests.plan import LoadPlanError
 from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
 from mock_server.stores import StoreSpecError
