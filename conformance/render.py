@@ -12,7 +12,12 @@ from rich.table import Table
 from conformance.catalog import Level, Outcome, Result
 from conformance.report import Report
 
-OUTCOME_STYLES = {Outcome.PASS: "green", Outcome.FAIL: "red", Outcome.NOT_APPLICABLE: "dim"}
+OUTCOME_STYLES = {
+    Outcome.PASS: "green",
+    Outcome.FAIL: "red",
+    Outcome.NOT_APPLICABLE: "dim",
+    Outcome.ERROR: "magenta",
+}
 
 
 def print_report(report: Report, console: Console, *, verbose: bool = False) -> None:
@@ -25,7 +30,7 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
         for result in sorted(rows, key=lambda r: (r.check.level is not Level.MUST, r.check.id)):
             outcome = result.outcome
             text = result.check.title
-            if outcome is Outcome.FAIL or verbose:
+            if outcome in (Outcome.FAIL, Outcome.ERROR) or verbose:
                 text += _evidence_text(result)
             table.add_row(
                 result.check.id,
@@ -35,10 +40,13 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
             )
         console.print(table)
     counts = report.counts()
+    errors = len(report.errors())
     console.print(
         f"MUST: {counts['MUST pass']} passed, {counts['MUST fail']} failed, "
         f"{counts['MUST n/a']} n/a · SHOULD: {counts['SHOULD pass']} passed, "
-        f"{counts['SHOULD fail']} failed, {counts['SHOULD n/a']} n/a · {report.seconds:.1f} s"
+        f"{counts['SHOULD fail']} failed, {counts['SHOULD n/a']} n/a"
+        + (f" · [magenta]{errors} without evidence (error)[/magenta]" if errors else "")
+        + f" · {report.seconds:.1f} s"
     )
 
 
@@ -93,6 +101,7 @@ def junit_xml(report: Report) -> str:
             name=f"x402-conformance.{role.value}",
             tests=str(len(results)),
             failures=str(sum(r.outcome is Outcome.FAIL for r in results)),
+            errors=str(sum(r.outcome is Outcome.ERROR for r in results)),
             skipped=str(sum(r.outcome is Outcome.NOT_APPLICABLE for r in results)),
             time=f"{sum(r.seconds for r in results):.3f}",
         )
@@ -114,6 +123,8 @@ def junit_xml(report: Report) -> str:
                     type=check.level.value,
                 )
                 failure.text = f"spec: {check.spec}\n{evidence}"
+            elif result.outcome is Outcome.ERROR:
+                ET.SubElement(case, "error", message=result.verdict.evidence.note).text = evidence
             elif result.outcome is Outcome.NOT_APPLICABLE:
                 ET.SubElement(case, "skipped", message=result.verdict.evidence.note)
     ET.indent(suites)

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Sequence
 
 from conformance.catalog import CatalogError
+from conformance.facilitator.reasons import ReasonTableError
+from conformance.target import WrongServiceError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
@@ -38,11 +40,13 @@ USAGE_ERRORS = (
     ChainError,
     RemoteRpcRefusedError,
     RemoteTargetError,
+    ReasonTableError,
     SettingsError,
     ListingError,
     LoadPlanError,
     SloError,
     ServerSettingsError,
+    WrongServiceError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""
 
