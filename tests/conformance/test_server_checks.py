@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conformance.catalog import Outcome, Role, load_all
+from conformance.catalog import Level, Outcome, Role, load_all
 from conformance.report import Report
 from conformance.server import grade_server
 from facilitator_sim.app import create_app as create_facilitator
@@ -19,6 +19,7 @@ from mock_server.app import create_app as create_mock
 from mock_server.config import ServerSettings
 from mock_server.listing import DEFAULT_LISTING
 from tests.conformance import broken_servers as broken
+from tests.conformance.sdk_server import create_sdk_server_app
 from x402_core.listing import load_listing
 from x402_harness.cli import main
 from x402_harness.stack import Stack, StackConfig
@@ -255,3 +256,34 @@ def test_the_x402_profile_grades_a_server_by_the_spec_alone(
     assert code == 0
     assert "SRV-001" in out
     assert "SRV-004" not in out  # the listing's price is xgen's rule
+
+
+JOB_CHECKS = {
+    "SRV-021",
+    "SRV-023",
+    "SRV-024",
+    "SRV-025",
+    "SRV-026",
+    "SRV-027",
+    "SRV-028",
+    "SRV-029",
+}
+"""They grade the stand-in endpoint behind the SDK's middleware, not the middleware."""
+SDK_SERVER_DEPARTURES = {
+    "SRV-003": "its 402 body is {}: v1 clients find no offer",
+    "SRV-011": "the middleware asks for payment before the route can validate the body",
+    "SRV-013": "a malformed payment header is answered 402, not transports-v2's 400",
+    "SRV-022": "it keeps no record of purchases: a re-sent payment is refused, its job lost",
+}
+
+
+def test_the_official_python_sdk_middleware_fails_no_must(facilitator_url: str) -> None:
+    """The SDK's FastAPI middleware, graded by every check but the stand-in's job checks: no
+    MUST fails; its SHOULD failures are its documented departures."""
+    with ServerThread(create_sdk_server_app(facilitator_url, LISTING)) as server:
+        checks = [c.id for c in load_all().checks(Role.SERVER) if c.id not in JOB_CHECKS]
+        report = grade_server(server.url + LISTING.path, LISTING, only=checks)
+    assert report.failed_ids(Level.MUST) == set()
+    assert report.failed_ids() == set(SDK_SERVER_DEPARTURES)
+    assert report.errors() == []
+    assert report.result("SRV-013").verdict.evidence.note == "answered [402]"
