@@ -20,6 +20,7 @@ from x402.http.middleware.fastapi import PaymentMiddlewareASGI
 from x402.http.types import PaymentOption, RouteConfig
 from x402.mechanisms.evm.exact.register import register_exact_evm_server
 
+from conformance.respx_router import body_problem
 from x402_core.listing import Listing
 
 BAD_REQUEST, NOT_FOUND = 400, 404
@@ -57,7 +58,10 @@ def create_sdk_server_app(facilitator_url: str, listing: Listing) -> FastAPI:
 
     @app.post(listing.path)
     async def generate(request: Request) -> JSONResponse:
-        problem = _invalid(await request.body(), listing)
+        try:
+            problem = body_problem(listing, json.loads(await request.body()))
+        except ValueError:
+            problem = "the body is not JSON"
         if problem is not None:
             return JSONResponse({"error": "invalid_request", "message": problem}, BAD_REQUEST)
         job_id = "job_" + secrets.token_hex(8)
@@ -71,24 +75,3 @@ def create_sdk_server_app(facilitator_url: str, listing: Listing) -> FastAPI:
         return JSONResponse(job or {"error": "not_found"}, NOT_FOUND if job is None else 200)
 
     return app
-
-
-def _invalid(body: bytes, listing: Listing) -> str | None:
-    """What is wrong with a request body by the listing's fields, or None."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return "the body is not JSON"
-    if not isinstance(data, dict):
-        return "the body is not a JSON object"
-    for name, rule in listing.body_fields.items():
-        value = data.get(name)
-        if value is None:
-            if rule.get("required"):
-                return f"{name} is required"
-            continue
-        if not isinstance(value, str) or not value.strip():
-            return f"{name} must be a non-empty string"
-        if "enum" in rule and value not in rule["enum"]:
-            return f"{name} must be one of {rule['enum']}"
-    return None
