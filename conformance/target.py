@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class WrongServiceError(ValueError):
+    """The URL answers, but not as the kind of service being graded: one line says so, instead
+    of every check failing for that one reason."""
+
+
 @dataclass(frozen=True, slots=True)
 class StackUrls:
     server_url: str

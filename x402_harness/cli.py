@@ -9,6 +9,8 @@ import threading
 from collections.abc import Sequence
 
 from conformance.catalog import CatalogError
+from conformance.facilitator.reasons import ReasonTableError
+from conformance.target import WrongServiceError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.evm import RemoteRpcRefusedError
@@ -43,6 +45,7 @@ USAGE_ERRORS = (
     RemoteRpcRefusedError,
     RemoteTargetError,
     ReportPathError,
+    ReasonTableError,
     SettingsError,
     ListingError,
     LoadPlanError,
@@ -51,6 +54,7 @@ USAGE_ERRORS = (
     StackError,
     StoreSpecError,
     ChainSpecError,
+    WrongServiceError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""
 
