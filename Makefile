@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint bench clean docker-compose
+.PHONY: demo test lint bench clean docker-compose wrk
 
 demo: $(VENV)/.installed
 	$(BIN)/x402-harness demo
 
-test: $(VENV)/.installed-dev node_modules/.installed docker-compose
+test: $(VENV)/.installed-dev node_modules/.installed docker-compose wrk
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
@@ -17,8 +17,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(VENV)/.installed-dev node_modules/.installed
+# Each benchmark with its defaults: the facilitator, the mock server, the load the stack sustains.
+bench: $(VENV)/.installed-dev node_modules/.installed wrk
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/server.py
+	$(BIN)/python bench/load.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,12 +41,21 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# A Debian package, installed when its command is missing: $(call apt_install,COMMAND,PACKAGE).
+define apt_install
+	@command -v $(1) >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get install -y -q $(2) >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $(2) >/dev/null; }; }
+endef
+
 # docker-compose validates docker-compose.yml without an engine; Debian packages it.
 docker-compose:
-	@command -v docker-compose >/dev/null 2>&1 || { \
-		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get install -y -q docker-compose >/dev/null 2>&1 || \
-		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q docker-compose >/dev/null; }; }
+	$(call apt_install,docker-compose,docker-compose)
+
+# wrk sends the benchmarks' HTTP load (and tests/bench checks that it runs its script).
+wrk:
+	$(call apt_install,wrk,wrk)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from bench.payments import TERMS, signed_authorization
 from facilitator_sim.chains.anvil import AnvilProcess
 from facilitator_sim.chains.base import TransferOutcome
 from facilitator_sim.chains.evm import EvmChain
 from facilitator_sim.chains.factory import fund_test_wallets
-from tests.factories import PAY_TO, TOKEN_DOMAIN, USDC, authorization
-from x402_core.eip3009 import sign_authorization
 from x402_core.wallets import test_wallet
 
 JobT = TypeVar("JobT")
@@ -42,14 +41,11 @@ def settlement_rates(
             plain_rates, settle_rates = [], []
             for _ in range(rounds):
                 plain_rates.append(
-                    _rate(list(range(per_round)), lambda _: chain.transact(PAY_TO), threads)
+                    _rate(list(range(per_round)), lambda _: chain.transact(TERMS.pay_to), threads)
                 )
-                signed = []
-                for _ in range(per_round):
-                    auth = authorization(payer)
-                    signed.append((auth, sign_authorization(payer.private_key, TOKEN_DOMAIN, auth)))
+                signed = [signed_authorization(payer) for _ in range(per_round)]
                 settle_rates.append(
-                    _rate(signed, lambda s: chain.submit_transfer(USDC, s[0], s[1]), threads)
+                    _rate(signed, lambda s: chain.submit_transfer(TERMS.asset, s[0], s[1]), threads)
                 )
         finally:
             chain.close()

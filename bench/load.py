@@ -20,49 +20,39 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loadtests.runner import LoadPlan, run_locust
-from loadtests.slo import read_stats
+from loadtests.names import PAID
+from loadtests.options import UserOptions
+from loadtests.plan import LoadPlan
+from loadtests.runner import run_locust
+from x402_core.wallets import PAYER_INDEXES
 from x402_harness.stack import Stack, StackConfig
+from x402_service.serving import free_port
 
-PAID = "POST generate (paid)"
 P95_LIMIT_MS = 500
-LOCUST_OPTIONS = [
-    "--x402-scenario",
-    "instant",
-    "--x402-first-wallet",
-    "1",
-    "--x402-wallets",
-    "9",
-    "--x402-think-min",
-    "0",
-    "--x402-think-max",
-    "0",
-    "--x402-probe-weight",
-    "0",
-    "--x402-poller-weight",
-    "0",
-    "--x402-paying-weight",
-    "1",
-]
+USERS = UserOptions(
+    scenario="instant",
+    first_wallet=PAYER_INDEXES[0],
+    wallets=len(PAYER_INDEXES),
+    think_time=(0, 0),
+    weights=(1, 0, 0),
+)
 
 
 def step(stack: Stack, users: int, seconds: int, processes: int = 1) -> tuple[float, float, int]:
     """(paid jobs per second, p95 of the paid request in ms, failures) at `users` users."""
+    plan = LoadPlan(
+        users=users,
+        spawn_rate=users,
+        run_time=f"{seconds}s",
+        processes=processes,
+        locust_args=USERS.locust_args(),
+    )
     with tempfile.TemporaryDirectory() as out:
-        plan = LoadPlan(
-            host=stack.server_url,
-            csv_prefix=Path(out) / "run",
-            users=users,
-            spawn_rate=users,
-            run_time=f"{seconds}s",
-            processes=processes,
-            locust_args=LOCUST_OPTIONS,
-        )
-        run = run_locust(plan)
-        if run.exit_code != 0:
-            raise RuntimeError(run.output[-2000:])
-        paid = read_stats(Path(out) / "run_stats.csv")[PAID]
-    return paid.count / seconds, paid.percentiles["95%"], paid.failures
+        run = run_locust(plan, stack.server_url, Path(out) / "run", master_port=free_port())
+        if run.exit_code != 0 or run.snapshot is None:
+            raise RuntimeError(run.output_tail())
+    paid = run.snapshot.requests[PAID]
+    return paid.count / seconds, paid.percentiles["p95"], paid.failures
 
 
 def sustained(chain: str, seconds: int, steps: list[int]) -> None:

@@ -16,7 +16,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import served, wrk_rate
+from bench.harness import served
+from bench.wrk import Request, wrk_rate
 from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_SIGNATURE, decode_header, encode_header
 from x402_core.models import PaymentRequiredV2
 from x402_core.payments import pay_v2
@@ -72,7 +73,7 @@ def main() -> None:
             requests = paid_requests(url, args.payments)
             job = httpx.post(url + PATH, content=requests[0][1], headers=requests[0][2]).json()
             rate["paid"] = wrk_rate(url + PATH, requests[1:], args.seconds, args.connections)
-            status = [("GET", b"", {})]
+            status: list[Request] = [("GET", b"", {})]
             rate["poll"] = wrk_rate(
                 f"{url}{PATH}/{job['id']}", status, args.seconds, args.connections
             )

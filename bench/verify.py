@@ -7,7 +7,6 @@ transferWithAuthorization settlements on Anvil against plain ETH transfers sent 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -16,9 +15,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import served, wrk_rate
-from tests.factories import TOKEN_DOMAIN, authorization, verify_body
-from x402_core.eip3009 import recover_address, sign_authorization, transfer_digest
+from bench.harness import served
+from bench.payments import TERMS, signed_authorization, verify_body
+from bench.wrk import wrk_rate
+from x402_core.eip3009 import recover_address, transfer_digest
 from x402_core.wallets import test_wallet
 
 JSON = {"Content-Type": "application/json"}
@@ -29,11 +29,8 @@ def recover_rates(count: int = 20_000) -> tuple[float, float]:
     import coincurve
 
     wallet = test_wallet(1)
-    signed = []
-    for _ in range(count):
-        auth = authorization(wallet)
-        signed.append((auth, sign_authorization(wallet.private_key, TOKEN_DOMAIN, auth)))
-    raw = [(transfer_digest(TOKEN_DOMAIN, a), s[:64] + bytes([s[64] - 27])) for a, s in signed]
+    signed = [signed_authorization(wallet) for _ in range(count)]
+    raw = [(transfer_digest(TERMS.domain, a), s[:64] + bytes([s[64] - 27])) for a, s in signed]
     transfer_digest.cache_clear()
     start = time.perf_counter()
     for digest, signature in raw:
@@ -41,7 +38,7 @@ def recover_rates(count: int = 20_000) -> tuple[float, float]:
     raw_rate = count / (time.perf_counter() - start)
     start = time.perf_counter()
     for auth, signature in signed:
-        recover_address(transfer_digest(TOKEN_DOMAIN, auth), signature)
+        recover_address(transfer_digest(TERMS.domain, auth), signature)
     return raw_rate, count / (time.perf_counter() - start)
 
 
@@ -53,7 +50,8 @@ def main() -> None:
     parser.add_argument("--skip-chain", action="store_true", help="leave out the Anvil figures")
     args = parser.parse_args()
 
-    requests = [("POST", json.dumps(verify_body(2)).encode(), JSON) for _ in range(args.payments)]
+    payer = test_wallet(1)
+    requests = [("POST", verify_body(payer), JSON) for _ in range(args.payments)]
     with served("bare_app") as url:
         bare = wrk_rate(f"{url}/verify", requests, args.seconds, args.connections)
     with served("verify_app") as url:

@@ -18,7 +18,14 @@ def checks_markdown(catalog: Catalog) -> str:
         "# Conformance checks",
         "",
         "Generated from the catalog by `x402-harness conformance docs`; do not edit by hand.",
-        "A failed MUST fails the run; `--strict` makes a failed SHOULD fail it too.",
+        "",
+        "Every check names its source: the x402 specification (`spec`), the endpoint's listing",
+        "(`listing`), or this harness's own policy (`policy`). A check is a MUST only where its",
+        "source says must; policy is never more than a SHOULD. `--profile x402` grades the",
+        "`spec` checks alone; `--profile xgen` (the default) adds the listing's and the policy's.",
+        "A failed MUST fails the run, and so does a check that found no evidence either way",
+        "(`error`: the counterpart never did what it observes); `--strict` makes a failed SHOULD",
+        "fail it too.",
     ]
     for role in Role:
         checks = catalog.checks(role)
@@ -28,11 +35,13 @@ def checks_markdown(catalog: Catalog) -> str:
             "",
             ROLE_INTROS[role],
             "",
-            "| id | level | check | spec |",
-            "| --- | --- | --- | --- |",
+            "| id | level | check | source | reference |",
+            "| --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {c.id} | {c.level.value} | {_cell(c.title)} | {_cell(c.spec)} |" for c in checks
+            f"| {c.id} | {c.level.value} | {_cell(c.title)} | {c.source.kind.value} "
+            f"| {_cell(c.spec)} |"
+            for c in checks
         ]
     return "\n".join(lines) + "\n"
 

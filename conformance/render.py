@@ -18,7 +18,12 @@ from rich.text import Text
 from conformance.catalog import Level, Outcome, Result
 from conformance.report import Report
 
-OUTCOME_STYLES = {Outcome.PASS: "green", Outcome.FAIL: "red", Outcome.NOT_APPLICABLE: "dim"}
+OUTCOME_STYLES = {
+    Outcome.PASS: "green",
+    Outcome.FAIL: "red",
+    Outcome.NOT_APPLICABLE: "dim",
+    Outcome.ERROR: "magenta",
+}
 PROBLEM_STYLE = "bold red"
 """An outcome that is neither a pass nor not applicable."""
 XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -75,10 +80,13 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
     if shown:
         console.print()
     counts = report.counts()
+    errors = len(report.errors())
     console.print(
         f"MUST: {counts['MUST pass']} passed, {counts['MUST fail']} failed, "
         f"{counts['MUST n/a']} n/a · SHOULD: {counts['SHOULD pass']} passed, "
-        f"{counts['SHOULD fail']} failed, {counts['SHOULD n/a']} n/a · {report.seconds:.1f} s"
+        f"{counts['SHOULD fail']} failed, {counts['SHOULD n/a']} n/a"
+        + (f" · [magenta]{errors} without evidence (error)[/magenta]" if errors else "")
+        + f" · {report.seconds:.1f} s"
     )
 
 

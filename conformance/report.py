@@ -22,8 +22,13 @@ class Report:
         levels = {Level.MUST, Level.SHOULD} if strict else {Level.MUST}
         return [r for r in self.results if r.outcome is Outcome.FAIL and r.check.level in levels]
 
+    def errors(self) -> list[Result]:
+        """Checks that found no evidence either way: the run cannot vouch for them."""
+        return [r for r in self.results if r.outcome is Outcome.ERROR]
+
     def exit_code(self, *, strict: bool = False) -> int:
-        return 1 if self.failures(strict=strict) else 0
+        """1 when a MUST failed (any check, when strict) or a check found no evidence."""
+        return 1 if self.failures(strict=strict) or self.errors() else 0
 
     def counts(self) -> dict[str, int]:
         counts = {f"{level.value} {outcome.value}": 0 for level in Level for outcome in Outcome}

@@ -105,7 +105,7 @@ class XgenFake:
             body = json.loads(request.content or b"null")
         except ValueError:
             return _error(400, "invalid_request", "the body is not JSON")
-        problem = self._body_problem(body)
+        problem = body_problem(self.listing, body)
         if problem is not None:
             return _error(400, "invalid_request", problem)
         header = request.headers.get(PAYMENT_SIGNATURE)
@@ -156,21 +156,6 @@ class XgenFake:
             job["error"] = {"code": "generation_failed", "message": "scripted failure"}
         headers = {} if job["status"] in ("completed", "failed") else {"Retry-After": "0"}
         return httpx.Response(200, json=job, headers=headers)
-
-    def _body_problem(self, body: Any) -> str | None:
-        if not isinstance(body, dict):
-            return "the body must be a JSON object"
-        for name, rule in self.listing.body_fields.items():
-            value = body.get(name)
-            if value is None:
-                if rule.get("required"):
-                    return f"{name} is required"
-                continue
-            if not isinstance(value, str) or not value.strip():
-                return f"{name} must be a non-empty string"
-            if "enum" in rule and value not in rule["enum"]:
-                return f"{name} must be one of {', '.join(rule['enum'])}"
-        return None
 
     def _refusal(self, payment: PaymentPayloadV2) -> str | None:
         offered = self.requirements
@@ -231,3 +216,20 @@ def xgen_router(
     )
     router.fake = fake  # type: ignore[attr-defined]
     return router
+
+
+def body_problem(listing: Listing, body: Any) -> str | None:
+    """What is wrong with a request body by the listing's body fields, or None."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    for name, rule in listing.body_fields.items():
+        value = body.get(name)
+        if value is None:
+            if rule.get("required"):
+                return f"{name} is required"
+            continue
+        if not isinstance(value, str) or not value.strip():
+            return f"{name} must be a non-empty string"
+        if "enum" in rule and value not in rule["enum"]:
+            return f"{name} must be one of {', '.join(rule['enum'])}"
+    return None

@@ -1,8 +1,19 @@
 """Hypothesis strategies for x402 payments and xGen requests (needs `hypothesis` installed).
 
-@given(body=verify_bodies())                 # a valid /verify body, signed by a test wallet
-@given(case=tampered_bodies())               # (vector, body): vector.expected("ours") says why
-@given(body=request_bodies(listing, valid=False))
+Every choice, nonces included, is Hypothesis's own, so a failure shrinks and replays; nothing
+here reads the clock. Time comes in as an argument: draw payments inside the test, with the
+clock of the system under test at that moment.
+
+    @given(data=st.data())
+    def test_valid_bodies_verify(facilitator, data):
+        body = data.draw(verify_bodies(now=facilitator.chain.now()))
+
+    @given(data=st.data())
+    def test_tampered_bodies_are_refused(facilitator, data):
+        vector, body = data.draw(tampered_bodies(now=int(time.time())))
+        expected = reason_table("ours").get(vector.check_id)   # None: any refusal
+
+    @given(body=request_bodies(listing, valid=False))       # bodies the endpoint must 400
 """
 
 from __future__ import annotations
@@ -17,19 +28,40 @@ from x402_core.listing import Listing
 from x402_core.models import PaymentRequirementsV1, PaymentRequirementsV2
 from x402_core.wallets import PAYER_INDEXES, TestWallet, test_wallet
 
+__all__ = [
+    "amounts",
+    "funded_wallets",
+    "nonces",
+    "request_bodies",
+    "requirements_v1",
+    "requirements_v2",
+    "tampered_bodies",
+    "timeouts",
+    "verify_bodies",
+]
+
 UINT256_MAX = 2**256 - 1
 
 
 def amounts(max_value: int = UINT256_MAX) -> st.SearchStrategy[str]:
-    """Canonical atomic amounts: decimal digits, no sign, no leading zeros."""
+    """Canonical atomic amounts: decimal digits, no sign, no leading zeros, from 1 to
+    `max_value`; shrinks towards "1". Never "0", never a fraction."""
     return st.integers(min_value=1, max_value=max_value).map(str)
 
 
 def timeouts() -> st.SearchStrategy[int]:
+    """maxTimeoutSeconds values from 1 s to a day; shrinks towards 1."""
     return st.integers(min_value=1, max_value=86_400)
 
 
+def nonces() -> st.SearchStrategy[bytes]:
+    """32-byte EIP-3009 nonces; shrinks towards all zeros. Two draws may repeat: a test that
+    settles what it draws must make its nonces distinct itself."""
+    return st.binary(min_size=32, max_size=32)
+
+
 def requirements_v2() -> st.SearchStrategy[PaymentRequirementsV2]:
+    """xGen's v2 requirements (Base USDC to xGen's payTo) at any amount and timeout."""
     return st.builds(
         lambda amount, timeout: payloads.requirements_v2(
             amount=amount, max_timeout_seconds=timeout
@@ -40,6 +72,7 @@ def requirements_v2() -> st.SearchStrategy[PaymentRequirementsV2]:
 
 
 def requirements_v1() -> st.SearchStrategy[PaymentRequirementsV1]:
+    """xGen's v1 requirements at any maxAmountRequired and timeout."""
     return st.builds(
         lambda amount, timeout: payloads.requirements_v1(
             max_amount_required=amount, max_timeout_seconds=timeout
@@ -50,31 +83,41 @@ def requirements_v1() -> st.SearchStrategy[PaymentRequirementsV1]:
 
 
 def funded_wallets() -> st.SearchStrategy[TestWallet]:
-    """The test wallets every harness backend funds (Anvil accounts 1–9)."""
+    """The test wallets every harness backend funds (Anvil accounts 1–9); shrinks to account 1."""
     return st.sampled_from(list(PAYER_INDEXES)).map(test_wallet)
 
 
-def verify_bodies(versions: tuple[int, ...] = (1, 2)) -> st.SearchStrategy[dict[str, Any]]:
-    """Valid `/verify` bodies for xGen's price, each with a fresh random nonce."""
+def verify_bodies(
+    now: int, versions: tuple[int, ...] = (1, 2)
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid `/verify` bodies for xGen's price, signed by a funded wallet, valid at `now` (from a
+    minute before it, for four minutes), in one of `versions`. Never tampered, never expired."""
     return st.builds(
-        lambda wallet, version: payloads.verify_body(version, wallet=wallet),
+        lambda wallet, version, nonce: payloads.verify_body(
+            version, wallet=wallet, auth=payloads.authorization(wallet, now=now, nonce=nonce)
+        ),
         funded_wallets(),
         st.sampled_from(versions),
+        nonces(),
     )
 
 
-def tampered_bodies() -> st.SearchStrategy[tuple[Vector, dict[str, Any] | bytes]]:
-    """(vector, body): a valid payment with one thing changed; `vector.expected(table)` is the
-    reason a facilitator must give (None: any refusal), `vector.title` what was changed."""
+def tampered_bodies(now: int) -> st.SearchStrategy[tuple[Vector, dict[str, Any] | bytes]]:
+    """(vector, body): a payment valid at `now` with one thing changed, as `vector` says
+    (`vector.title`); `reasons.reason_table(name).get(vector.check_id)` is the reason that
+    implementation gives (None: any refusal). Shrinks towards the first vector."""
     return st.builds(
-        lambda vector, wallet: (vector, vector.build(wallet)),
+        lambda vector, wallet, nonce: (vector, vector.build(wallet, now, nonce)),
         st.sampled_from(VECTORS),
         funded_wallets(),
+        nonces(),
     )
 
 
 def request_bodies(listing: Listing, *, valid: bool = True) -> st.SearchStrategy[dict[str, Any]]:
-    """Bodies for the listing's endpoint: valid ones, or ones it must refuse with a 400."""
+    """Bodies for the listing's endpoint: valid ones (every required field, values from their
+    enums or non-blank text), or, with `valid=False`, ones it must refuse with a 400 (a required
+    field missing, a value off its enum, or a field of the wrong type)."""
     fields = listing.body_fields
     valid_bodies = st.fixed_dictionaries(
         {name: _valid_value(rule) for name, rule in fields.items() if rule.get("required")},

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class WrongServiceError(ValueError):
+    """The URL answers, but not as the kind of service being graded: one line says so, instead
+    of every check failing for that one reason."""
+
+
 def admin_headers(token: str) -> dict[str, str]:
     """The headers of a request to a mock's admin API protected by `token` (none if empty)."""
     return {"Authorization": f"Bearer {token}"} if token else {}

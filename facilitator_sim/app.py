@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from facilitator_sim.admin import ADMIN_ROUTES
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.config import FacilitatorSettings, FacilitatorSettingsError
 from facilitator_sim.openapi import openapi_document
@@ -138,6 +139,11 @@ def create_app(
                 "/journal",
                 read_journal,
                 methods=["GET"],
+                middleware=[Middleware(AdminGuard, access=access)],
+            ),
+            Mount(
+                "/__facilitator__",
+                routes=ADMIN_ROUTES,
                 middleware=[Middleware(AdminGuard, access=access)],
             ),
             Route("/openapi.json", openapi, methods=["GET"]),

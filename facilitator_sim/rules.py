@@ -165,10 +165,13 @@ def value_matches(case: PaymentCase, ctx: Context) -> Failure | None:
 
 def time_window(case: PaymentCase, ctx: Context) -> Failure | None:
     auth, now = case.authorization, ctx.now
-    if auth.valid_after > now:
+    if auth.valid_after >= now:
+        # The token (ours, FiatToken) requires block.timestamp > validAfter: at validAfter
+        # itself a transfer reverts "not yet valid", so verify must refuse it too.
         return Failure(
             Reason.VALID_AFTER,
-            f"validAfter {auth.valid_after} is in the future (now {now})",
+            f"validAfter {auth.valid_after} is not yet past (now {now}); "
+            "the token accepts it from validAfter + 1",
         )
     margin = ctx.policy.settle_margin_seconds
     if auth.valid_before < now + margin:

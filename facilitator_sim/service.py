@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from facilitator_sim.case import PaymentCase, case_from_request
@@ -205,7 +206,12 @@ class Facilitator:
 
     @staticmethod
     def _payload(case: PaymentCase) -> str:
-        return payload_id(case.authorization, case.signature)
+        requirements = json.dumps(
+            [case.version, case.scheme, case.network, case.amount, case.asset.lower(),
+             case.pay_to.lower(), case.max_timeout_seconds, case.extra],
+            sort_keys=True,
+        )  # fmt: skip
+        return payload_id(case.authorization, case.signature, requirements)
 
     def _settled(self, case: PaymentCase, tx_hash: str) -> SettleResponse:
         return SettleResponse(

@@ -8,6 +8,7 @@ a SQLite file that survives restarts (`--state`).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -45,10 +46,12 @@ def authorization_key(token: str, auth: Authorization) -> str:
     return f"{token.lower()}:{auth.from_address.lower()}:0x{auth.nonce.hex()}"
 
 
-def payload_id(auth: Authorization, signature: bytes) -> str:
-    """The authorization and its signature: what makes two settles 'the same payment'."""
+def payload_id(auth: Authorization, signature: bytes, requirements: str) -> str:
+    """The signed authorization and the requirements it was offered for: what makes two
+    settles 'the same payment'. The same authorization under other requirements is not."""
     parts = (auth.to.lower(), auth.value, auth.valid_after, auth.valid_before, signature.hex())
-    return ":".join(str(p) for p in parts)
+    signed = ":".join(str(p) for p in parts)
+    return signed + ":" + hashlib.sha256(requirements.encode()).hexdigest()
 
 
 class SettlementRecords(Protocol):

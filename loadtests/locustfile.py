@@ -4,6 +4,7 @@
 
 PayingImageUser: unpaid request, 402, sign, pay, poll with Retry-After, download the image.
 UnpaidProbeUser: the 402 path only. StatusPollerUser: polls jobs the paying users bought.
+Answers are judged by the paying client's own decisions (`x402_payer.offers`, `.polling`).
 Options (also under master/worker): see `loadtests.options`.
 """
 
@@ -12,22 +13,38 @@ from __future__ import annotations
 import collections
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 from gevent.pool import Group
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 
+from loadtests import names
+from loadtests.answers import as_httpx, transport_error
 from loadtests.options import add_options, apply_options
+from loadtests.reporting import Reporter
 from loadtests.wallets import Payments, WalletPool
-from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_SIGNATURE, HeaderError, decode_header
-from x402_core.models import PaymentRequiredV2
+from x402_core.jobstatus import TERMINAL, Status
+from x402_core.networks import NETWORKS
+from x402_core.wallets import STARTING_USDC_ATOMIC
+from x402_payer.errors import PayerError
+from x402_payer.offers import Choice, choose_requirement, read_failure, read_offer, read_settlement
+from x402_payer.policy import PayerPolicy
+from x402_payer.polling import AnswerKind, StatusAnswer, judge_status, next_poll_delay
 
-TERMINAL = ("completed", "failed")
 JOB_POLL_LIMIT_SECONDS = 60.0
+POLICY = PayerPolicy(
+    max_amount_atomic=STARTING_USDC_ATOMIC,
+    networks=frozenset(n.caip2 for n in NETWORKS) | {n.name for n in NETWORKS},
+    poll_timeout_seconds=JOB_POLL_LIMIT_SECONDS,
+)
+"""Pays any USDC offer a load wallet can afford, on every known network."""
 known_jobs: collections.deque[str] = collections.deque(maxlen=1000)
 """Job ids the paying users bought, for the status pollers (per process)."""
 _wallet_pools: dict[tuple[int, int, int], WalletPool] = {}
+_reporters: list[Reporter] = []
+"""This process's reporter, made at `init` (held in a list rather than behind `global`)."""
 
 
 @events.init_command_line_parser.add_listener
@@ -37,33 +54,22 @@ def _options(parser: Any) -> None:
 
 @events.init.add_listener
 def _init(environment: Environment, **kwargs: Any) -> None:
-    if environment.parsed_options is not None:
-        apply_options(
-            environment.parsed_options, [PayingImageUser, UnpaidProbeUser, StatusPollerUser]
-        )
+    options = environment.parsed_options
+    if options is not None:
+        apply_options(options, [PayingImageUser, UnpaidProbeUser, StatusPollerUser])
+    snapshot = getattr(options, "x402_snapshot", "")
+    _reporters.append(Reporter(environment, Path(snapshot) if snapshot else None))
 
 
 def _wallet_pool(environment: Environment) -> WalletPool:
     """The pool of this process, made when the first user starts: on a worker, the master's
     options have arrived by then (at `init` the worker still has its own defaults)."""
-    options = environment.parsed_options
+    options: Any = environment.parsed_options
     worker = getattr(environment.runner, "worker_index", 0) or 0
     key = (options.x402_first_wallet, options.x402_wallets, worker)
     if key not in _wallet_pools:
         _wallet_pools[key] = WalletPool(key[0], key[1], offset=worker * 7919)
     return _wallet_pools[key]
-
-
-def _metric(environment: Environment, name: str, started: float) -> None:
-    """A custom Locust metric: seconds from the user's first request to this milestone."""
-    environment.events.request.fire(
-        request_type="x402",
-        name=name,
-        response_time=(time.perf_counter() - started) * 1000,
-        response_length=0,
-        exception=None,
-        context={},
-    )
 
 
 class XgenUser(FastHttpUser):
@@ -80,24 +86,38 @@ class XgenUser(FastHttpUser):
         self.headers = {"X-Mock-Scenario": options.x402_scenario} if options.x402_scenario else {}
         self.body = {"model": "nano-banana-2", "prompt": f"load test {random.random():.6f}"}
 
-    def ask_offer(self) -> PaymentRequiredV2 | None:
+    def milestone(self, what: str, since: float) -> None:
+        _reporters[-1].milestone(names.milestone(what, self.scenario), since)
+
+    def ask_offer(self) -> Choice | None:
+        """The unpaid request: a 402 whose offer this payer accepts, else a failure."""
         with self.client.post(
-            self.path,
-            json=self.body,
-            headers=self.headers,
-            name="POST generate (unpaid)",
-            catch_response=True,
+            self.path, json=self.body, headers=self.headers, name=names.UNPAID, catch_response=True
         ) as answer:
             if answer.status_code != 402:
-                answer.failure(f"expected 402, got {answer.status_code}")
+                answer.failure(transport_error(answer) or f"expected 402, got {answer.status_code}")
                 return None
             try:
-                offer = decode_header(answer.headers[PAYMENT_REQUIRED], PaymentRequiredV2)
-            except (KeyError, HeaderError) as exc:
-                answer.failure(f"unreadable PAYMENT-REQUIRED: {exc}")
+                choice = choose_requirement(read_offer(as_httpx(answer, "POST")), POLICY)
+            except PayerError as exc:
+                answer.failure(f"unpayable 402: {exc}")
                 return None
             answer.success()
-            return offer
+            return choice
+
+    def judge_poll(self, answer: Any) -> StatusAnswer | None:
+        """A status answer judged as the payer judges it; None when it is a failure."""
+        problem = transport_error(answer)
+        if problem is None:
+            try:
+                judged = judge_status(as_httpx(answer, "GET"))
+            except PayerError as exc:
+                problem = str(exc)
+        if problem is not None:
+            answer.failure(problem)
+            return None
+        answer.success()  # a 429 or 503 asks to wait: the scenario's point, not an error
+        return judged
 
 
 class UnpaidProbeUser(XgenUser):
@@ -119,46 +139,66 @@ class PayingImageUser(XgenUser):
         super().on_start()
         options = self.environment.parsed_options
         self.payments = Payments(_wallet_pool(self.environment).take(), options.x402_presign)
-        self.download = options.x402_download
+        self.download = bool(options.x402_download)
         self.replays = options.x402_replays
 
     @task
     def buy_an_image(self) -> None:
         started = time.perf_counter()
-        offer = self.ask_offer()
-        if offer is None:
+        choice = self.ask_offer()
+        if choice is None:
             return
-        _metric(self.environment, f"time to 402 [{self.scenario}]", started)
-        headers = {**self.headers, PAYMENT_SIGNATURE: self.payments.next(offer.accepts[0])}
-        with self.client.post(
-            self.path,
-            json=self.body,
-            headers=headers,
-            name="POST generate (paid)",
-            catch_response=True,
-        ) as answer:
-            if answer.status_code != 200:
-                reason = _error_of(answer)
-                answer.failure(f"paid request answered {answer.status_code}: {reason}")
-                return
-            job = answer.json()
-            answer.success()
-        _metric(self.environment, f"time to settlement [{self.scenario}]", started)
+        self.milestone("402", started)
+        header, payment = self.payments.next(choice)
+        headers = {**self.headers, header: payment}
+        job = self.pay(choice, headers)
+        if job is None:
+            return
+        self.milestone("settlement", started)
         known_jobs.append(job["id"])
         if random.random() < self.replays:
             self.replay(headers, job["id"], concurrently=random.random() < 0.5)
         job = self.poll(job)
-        if job.get("status") != "completed":
+        if job.get("status") != Status.COMPLETED:
             return
-        _metric(self.environment, f"time to completed job [{self.scenario}]", started)
+        self.milestone("completed job", started)
         if self.download:
             for image in job.get("images", []):
-                self.client.get(image["url"], name="GET image")
+                self.client.get(image["url"], name=names.IMAGE)
+
+    def pay(self, choice: Choice, headers: dict[str, str]) -> dict[str, Any] | None:
+        """The paid request: a job with a successful settlement header, else a failure."""
+        with self.client.post(
+            self.path, json=self.body, headers=headers, name=names.PAID, catch_response=True
+        ) as answer:
+            problem = transport_error(answer)
+            if problem is not None:
+                answer.failure(problem)
+                return None
+            response = as_httpx(answer, "POST")
+            if answer.status_code != 200:
+                reason = read_failure(response, choice.version).explanation
+                answer.failure(f"paid request answered {answer.status_code}: {reason}")
+                return None
+            try:
+                settlement = read_settlement(response, choice.version)
+                job = response.json()
+            except (PayerError, ValueError) as exc:
+                answer.failure(f"paid answer unreadable: {exc}")
+                return None
+            if settlement is None or not settlement.success:
+                answer.failure("paid answer 200 without a successful settlement header")
+                return None
+            if not isinstance(job, dict) or not isinstance(job.get("id"), str):
+                answer.failure(f"paid answer is not a job: {answer.text[:120]!r}")
+                return None
+            answer.success()
+            return job
 
     def replay(self, headers: dict[str, str], job_id: str, *, concurrently: bool) -> None:
         """Re-send a settled payment (twice at once when `concurrently`): the same job must come
         back, and nothing may be charged again (the invariants check the chain afterwards)."""
-        name = "POST generate (replay, concurrent)" if concurrently else "POST generate (replay)"
+        name = names.REPLAY_CONCURRENT if concurrently else names.REPLAY
 
         def send() -> None:
             with self.client.post(
@@ -175,22 +215,23 @@ class PayingImageUser(XgenUser):
         group.join(timeout=JOB_POLL_LIMIT_SECONDS)
 
     def poll(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Poll until the job ends, waiting as the payer would (Retry-After, backoff on 429/5xx)."""
         deadline = time.monotonic() + JOB_POLL_LIMIT_SECONDS
+        retries = 0
         while job.get("status") not in TERMINAL and time.monotonic() < deadline:
             with self.client.get(
-                f"{self.path}/{job['id']}", name="GET status", catch_response=True
+                f"{self.path}/{job['id']}", name=names.STATUS, catch_response=True
             ) as answer:
-                wait = float(answer.headers.get("Retry-After", "1"))
-                if answer.status_code == 200:
-                    job = answer.json()
-                    answer.success()
-                elif answer.status_code in (429, 503):
-                    answer.success()  # asked to wait: the scenario's point, not an error
-                else:
-                    answer.failure(f"status answered {answer.status_code}")
+                judged = self.judge_poll(answer)
+                if judged is None:
+                    return job
+                if judged.kind is not AnswerKind.RETRY:
+                    retries, job = 0, judged.job or job
+                elif (retries := retries + 1) > POLICY.max_status_retries:
+                    answer.failure(f"still {judged.problem} after {retries} polls in a row")
                     return job
             if job.get("status") not in TERMINAL:
-                time.sleep(wait)
+                time.sleep(next_poll_delay(POLICY, judged.retry_after, retries))
         return job
 
 
@@ -205,11 +246,7 @@ class StatusPollerUser(XgenUser):
             time.sleep(0.5)
             return
         job_id = random.choice(known_jobs)
-        self.client.get(f"{self.path}/{job_id}", name="GET status (poller)")
-
-
-def _error_of(answer: Any) -> str:
-    try:
-        return str(answer.json().get("error"))
-    except ValueError:
-        return answer.text[:120] if answer.text else ""
+        with self.client.get(
+            f"{self.path}/{job_id}", name=names.POLLER, catch_response=True
+        ) as answer:
+            self.judge_poll(answer)

@@ -1,4 +1,4 @@
-"""The load generator's wallets: a pool of funded test wallets, and payments signed ahead."""
+"""The load generator's wallets: a pool of test wallets, and payments signed ahead."""
 
 from __future__ import annotations
 
@@ -7,13 +7,8 @@ import threading
 from collections import deque
 
 from x402_core.headers import encode_header
-from x402_core.models import PaymentRequirementsV2
-from x402_core.payments import pay_v2
 from x402_core.wallets import TestWallet, test_wallet
-
-DEFAULT_FIRST_WALLET = 100
-"""Load wallets start above the accounts the harness funds for people (1–9) and tests."""
-FUNDED_USDC_ATOMIC = 1_000 * 10**6
+from x402_payer.offers import PAYMENT_HEADER, Choice, sign_payment
 
 
 def pool(first: int, size: int) -> list[TestWallet]:
@@ -35,22 +30,24 @@ class WalletPool:
 
 
 class Payments:
-    """PAYMENT-SIGNATURE values for one wallet: signed ahead (`presign` of them) or on demand."""
+    """Payment headers for one wallet, as (name, value): signed ahead (`presign` of them, for the
+    offer last seen) or on demand, each with a fresh nonce."""
 
     def __init__(self, wallet: TestWallet, presign: int = 0) -> None:
         self.wallet = wallet
         self.presign = presign
-        self._ready: deque[str] = deque()
-        self._for: PaymentRequirementsV2 | None = None
+        self._ready: deque[tuple[str, str]] = deque()
+        self._for: Choice | None = None
 
-    def next(self, offer: PaymentRequirementsV2) -> str:
-        if offer != self._for:
+    def next(self, choice: Choice) -> tuple[str, str]:
+        if choice != self._for:
             self._ready.clear()
-            self._for = offer
-            self._ready.extend(self._sign(offer) for _ in range(self.presign))
+            self._for = choice
+            self._ready.extend(self._sign(choice) for _ in range(self.presign))
         if self._ready:
             return self._ready.popleft()
-        return self._sign(offer)
+        return self._sign(choice)
 
-    def _sign(self, offer: PaymentRequirementsV2) -> str:
-        return encode_header(pay_v2(offer, self.wallet.private_key, self.wallet.address))
+    def _sign(self, choice: Choice) -> tuple[str, str]:
+        payment = sign_payment(choice, self.wallet.private_key, self.wallet.address)
+        return PAYMENT_HEADER[choice.version], encode_header(payment)

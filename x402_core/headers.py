@@ -44,12 +44,15 @@ def encode_header(model: BaseModel) -> str:
     return encode_json_header(model.model_dump(by_alias=True, exclude_none=True, mode="json"))
 
 
-def decode_json_header(value: str, *, name: str = "header") -> object:
-    """The JSON inside a header value; HeaderError on size, base64 or JSON trouble."""
-    if len(value) > MAX_HEADER_CHARS:
+def decode_json_header(
+    value: str, *, name: str = "header", max_chars: int | None = MAX_HEADER_CHARS
+) -> object:
+    """The JSON inside a header value; HeaderError on size (beyond `max_chars`, None: any),
+    base64 or JSON trouble."""
+    if max_chars is not None and len(value) > max_chars:
         raise HeaderError(
             Reason.HEADER_TOO_LARGE,
-            f"{name} is {len(value)} characters; at most {MAX_HEADER_CHARS} are accepted",
+            f"{name} is {len(value)} characters; at most {max_chars} are accepted",
         )
     stripped = value.strip()
     try:
@@ -64,9 +67,15 @@ def decode_json_header(value: str, *, name: str = "header") -> object:
         ) from exc
 
 
-def decode_header(value: str, model: type[ModelT], *, name: str = "header") -> ModelT:
+def decode_header(
+    value: str,
+    model: type[ModelT],
+    *,
+    name: str = "header",
+    max_chars: int | None = MAX_HEADER_CHARS,
+) -> ModelT:
     """A header value decoded into `model`; HeaderError names the first schema violation."""
-    data = decode_json_header(value, name=name)
+    data = decode_json_header(value, name=name, max_chars=max_chars)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

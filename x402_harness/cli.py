@@ -9,12 +9,14 @@ import threading
 from collections.abc import Sequence
 
 from conformance.catalog import CatalogError
+from conformance.facilitator.reasons import ReasonTableError
+from conformance.target import WrongServiceError
 from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
 from facilitator_sim.chains.base import ChainError
 from facilitator_sim.chains.factory import ChainSpecError
 from facilitator_sim.chains.rpc_guard import RemoteRpcRefusedError
 from facilitator_sim.config import FacilitatorSettingsError
-from loadtests.runner import LoadPlanError
+from loadtests.plan import LoadPlanError
 from loadtests.slo import SloError
 from mock_server.config import ServerSettingsError
 from mock_server.stores import StoreSpecError
@@ -46,6 +48,7 @@ USAGE_ERRORS = (
     RemoteRpcRefusedError,
     RemoteTargetError,
     ReportPathError,
+    ReasonTableError,
     SettingsError,
     ListingError,
     LoadPlanError,
@@ -54,6 +57,7 @@ USAGE_ERRORS = (
     StackError,
     StoreSpecError,
     ChainSpecError,
+    WrongServiceError,
 )
 """Problems a person fixes by changing a flag or installing something: a message, no traceback."""
 

@@ -172,8 +172,9 @@ def x402_conformance(x402_stack: Stack) -> Callable[..., Report]:
 
 
 def assert_conformant(report: Report, *, strict: bool = False) -> None:
-    """Fail the test with every failed MUST (and SHOULD, when strict) and its evidence."""
-    failures = report.failures(strict=strict)
+    """Fail the test with every failed MUST (and SHOULD, when strict), every check that found no
+    evidence, and their evidence."""
+    failures = report.failures(strict=strict) + report.errors()
     if failures:
         lines = [
             f"{r.check.id} [{r.check.level.value}] {r.check.title}: {r.verdict.evidence.note}"

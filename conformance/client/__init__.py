@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 
-from conformance.catalog import Check, Result, Role, grade
+from conformance.catalog import Check, Profile, Result, Role, grade
 from conformance.client.runner import CallableClient, ClientEnv, ClientRun, CommandClient
 from conformance.client.session import ClientSession, Progress, observe
 from conformance.report import Report
@@ -24,14 +24,21 @@ def grade_client(
     timeout: float | None = None,
     only: Sequence[str] | None = None,
     progress: Progress | None = None,
+    profile: Profile = Profile.XGEN,
 ) -> Report:
-    """Run `client` once per scenario against the mock at `urls` and grade what it did."""
+    """Run `client` once per scenario against the mock at `urls` and grade what it did. The
+    report's details say `did_not_run` when the client sent nothing in any scenario."""
+    checks = chosen_checks(Role.CLIENT, only, profile)
     started = time.perf_counter()
     session = observe(client, urls, scenarios=scenarios, timeout=timeout, progress=progress)
-    results = _grade_timed(chosen_checks(Role.CLIENT, only), session)
-    runs = {name: run.run.summary() for name, run in session.runs.items()}
+    results = _grade_timed(checks, session)
+    details = {
+        "runs": {name: run.run.summary() for name, run in session.runs.items()},
+        "profile": profile.value,
+        "did_not_run": session.did_not_run(),
+    }
     target = " ".join(client.argv) if isinstance(client, CommandClient) else repr(client.func)
-    return Report(target, results, time.perf_counter() - started, {"runs": runs})
+    return Report(target, results, time.perf_counter() - started, details)
 
 
 def _grade_timed(checks: Sequence[Check], session: ClientSession) -> list[Result]:

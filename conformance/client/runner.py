@@ -82,15 +82,19 @@ class CommandClient:
 
     def run(self, env: ClientEnv) -> ClientRun:
         started = time.monotonic()
-        process = subprocess.Popen(
-            list(self.argv),
-            cwd=self.cwd,
-            env={**os.environ, **self.extra_env, **env.environ()},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(
+                list(self.argv),
+                cwd=self.cwd,
+                env={**os.environ, **self.extra_env, **env.environ()},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        except OSError as exc:  # no such command, not executable: the client never ran
+            seconds = time.monotonic() - started
+            return ClientRun(False, None, None, False, seconds, f"could not start: {exc}")
         try:
             output, _ = process.communicate(timeout=env.timeout_seconds + GRACE_SECONDS)
             timed_out = False

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import httpx
@@ -13,7 +12,7 @@ import httpx
 from conformance.client.runner import ClientEnv, ClientRun, ClientUnderTest
 from conformance.journal import read_journal
 from conformance.target import StackUrls
-from x402_core.headers import PAYMENT_REQUIRED, decode_header
+from x402_core.headers import PAYMENT_REQUIRED, HeaderError, decode_header
 from x402_core.models import PaymentRequiredV1, PaymentRequiredV2
 from x402_core.wallets import TestWallet, test_wallet
 
@@ -74,12 +73,50 @@ class ScenarioRun:
     def downloads(self) -> list[dict[str, Any]]:
         return [e for e in self.entries if e["method"] == "GET" and e["path"].endswith(".png")]
 
+    @property
+    def settled(self) -> list[dict[str, Any]]:
+        """Paid requests that bought something (answered 200)."""
+        return [e for e in self.paid if e["status"] == 200]
+
+    def offer_before(self, entry: dict[str, Any]) -> Offer:
+        """The offer the client had when it sent `entry`: that of the last 402 before it."""
+        offer = Offer(None, None)
+        for seen in self.entries:
+            if seen is entry:
+                break
+            if seen["status"] == 402 and seen["path"] == self.endpoint_path:
+                offer = Offer.of(seen)
+        return offer
+
     def evidence(self) -> dict[str, Any]:
         seen = [f"{e['method']} {e['path']} → {e['status']}" for e in self.entries]
         return {
             "sent": {"scenario": self.scenario, "requests": seen},
             "received": self.run.summary(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What one 402 offered, in each version it could be read in (None: not readable)."""
+
+    v2: PaymentRequiredV2 | None
+    v1: PaymentRequiredV1 | None
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> Offer:
+        header = entry["response_headers"].get(PAYMENT_REQUIRED.lower())
+        v2 = v1 = None
+        if header:
+            try:
+                v2 = decode_header(header, PaymentRequiredV2)
+            except HeaderError:
+                v2 = None
+        try:
+            v1 = PaymentRequiredV1.model_validate_json(entry["response_body"] or "")
+        except ValueError:
+            v1 = None
+        return cls(v2, v1)
 
 
 def _payment_headers(entry: dict[str, Any]) -> list[str]:
@@ -122,25 +159,24 @@ class ClientSession:
     def run(self, name: str) -> ScenarioRun | None:
         return self.runs.get(name)
 
-    @cached_property
-    def offer_v2(self) -> PaymentRequiredV2 | None:
-        for run in self.runs.values():
-            for entry in run.unpaid:
-                value = entry["response_headers"].get(PAYMENT_REQUIRED.lower())
-                if value:
-                    return decode_header(value, PaymentRequiredV2)
-        return None
+    @property
+    def made_requests(self) -> bool:
+        """Whether the client sent the endpoint anything, in any scenario."""
+        return any(run.purchases for run in self.runs.values())
 
-    @cached_property
-    def offer_v1(self) -> PaymentRequiredV1 | None:
-        for run in self.runs.values():
-            for entry in run.unpaid:
-                if entry["status"] == 402 and entry["response_body"]:
-                    return PaymentRequiredV1.model_validate_json(entry["response_body"])
-        return None
+    def did_not_run(self) -> str | None:
+        """Why the client evidently never ran (no request in any scenario), or None."""
+        if not self.runs or self.made_requests:
+            return None
+        first = next(iter(self.runs.values())).run
+        output = first.output_tail.strip().splitlines()[-1:] or ["(no output)"]
+        return (
+            f"the client did not run: it sent no request in any of {len(self.runs)} scenario(s) "
+            f"(first run: exit {first.exit_code}, {first.seconds:.1f} s, output: {output[0]})"
+        )
 
-    def all_paid(self) -> list[tuple[str, dict[str, Any]]]:
-        return [(run.scenario, e) for run in self.runs.values() for e in run.paid]
+    def all_paid(self) -> list[tuple[ScenarioRun, dict[str, Any]]]:
+        return [(run, e) for run in self.runs.values() for e in run.paid]
 
 
 def observe(

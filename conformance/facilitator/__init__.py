@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from conformance.catalog import Role, grade
+from conformance.catalog import Profile, Role, grade
 from conformance.facilitator.probe import FacilitatorProbe
-from conformance.facilitator.vectors import REASON_TABLES
+from conformance.facilitator.reasons import TABLE_NAMES, reason_table
 from conformance.report import Report
 from conformance.selection import chosen_checks
 from x402_core.wallets import TestWallet, test_wallet
 
-__all__ = ["REASON_TABLES", "FacilitatorProbe", "grade_facilitator"]
+__all__ = ["TABLE_NAMES", "FacilitatorProbe", "grade_facilitator"]
 
 
 def grade_facilitator(
@@ -22,15 +22,20 @@ def grade_facilitator(
     rpc_url: str | None = None,
     payer: TestWallet | None = None,
     only: Sequence[str] | None = None,
+    profile: Profile = Profile.XGEN,
 ) -> Report:
-    """Grade the facilitator at `url`. Pays from `payer` (test wallet 1 by default: funded with
-    1,000 USDC on every backend of the harness); each run spends a few tenths of a test USDC."""
-    if reasons not in REASON_TABLES:
-        raise ValueError(f"reasons is {reasons!r}; expected one of {', '.join(REASON_TABLES)}")
+    """Grade the facilitator at `url`, comparing refusals with the reasons of implementation
+    `reasons` (`TABLE_NAMES`). Pays from `payer` (test wallet 1 by default: funded with 1,000
+    USDC on every backend of the harness); each run spends about a test USDC.
+    WrongServiceError when nothing there answers /supported as a facilitator does."""
+    reason_table(reasons)  # an unknown or uninstalled table fails before anything is sent
+    checks = chosen_checks(Role.FACILITATOR, only, profile)
     probe = FacilitatorProbe(url, reasons, rpc_url, payer or test_wallet(1))
     started = time.perf_counter()
     try:
-        results = grade(chosen_checks(Role.FACILITATOR, only), probe)
+        probe.require_facilitator()
+        results = grade(checks, probe)
     finally:
         probe.close()
-    return Report(url, results, time.perf_counter() - started, {"reasons": reasons})
+    details = {"reasons": reasons, "profile": profile.value}
+    return Report(url, results, time.perf_counter() - started, details)

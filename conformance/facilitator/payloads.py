@@ -46,9 +46,14 @@ def requirements_v1(**changes: Any) -> PaymentRequirementsV1:
 
 
 def authorization(
-    wallet: TestWallet | None = None, *, now: int | None = None, **changes: Any
+    wallet: TestWallet | None = None,
+    *,
+    now: int | None = None,
+    nonce: bytes | None = None,
+    **changes: Any,
 ) -> Authorization:
-    """A valid authorization of PRICE to PAY_TO, valid from a minute ago for 4 more minutes."""
+    """A valid authorization of PRICE to PAY_TO, valid from a minute before `now` (default: the
+    wall clock) for 4 more minutes, with `nonce` (default: a random one)."""
     now = int(time.time()) if now is None else now
     fields: dict[str, Any] = {
         "from_address": (wallet or test_wallet(1)).address,
@@ -56,7 +61,7 @@ def authorization(
         "value": PRICE,
         "valid_after": now - 60,
         "valid_before": now + 240,
-        "nonce": random_nonce(),
+        "nonce": random_nonce() if nonce is None else nonce,
     }
     return Authorization(**(fields | changes))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,10 +13,12 @@ from typing import Any
 import httpx
 
 from conformance.facilitator.onchain import OnChain
+from conformance.facilitator.payloads import authorization, verify_body
+from conformance.facilitator.reasons import ReasonTable, reason_table
+from conformance.target import WrongServiceError
+from x402_core.eip3009 import Authorization, random_nonce
+from x402_core.networks import BASE
 from x402_core.wallets import TestWallet, test_wallet
-
-UNFUNDED_WALLET_INDEX = 900
-"""A test wallet no backend funds: the insufficient-balance probe pays with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,7 @@ class FacilitatorProbe:
 
     url: str
     reasons: str = "ours"
-    """Which reason table the refusals are compared against: ours, x402-sdk or any."""
+    """Which implementation's reasons refusals are compared with (`reasons.TABLE_NAMES`)."""
     rpc_url: str | None = None
     payer: TestWallet = field(default_factory=lambda: test_wallet(1))
     timeout: float = 30.0
@@ -62,9 +65,32 @@ class FacilitatorProbe:
         if "http" in self.__dict__:
             self.http.close()
 
-    @property
-    def unfunded(self) -> TestWallet:
-        return test_wallet(UNFUNDED_WALLET_INDEX)
+    @cached_property
+    def table(self) -> ReasonTable:
+        return reason_table(self.reasons)
+
+    def expected(self, check_id: str) -> str | None:
+        """The reason the graded implementation gives for the check's refusal (None: any)."""
+        return self.table.get(check_id)
+
+    def draw(self) -> tuple[int, bytes]:
+        """(now, a fresh nonce): what a probe signs with, taken when it is made."""
+        return int(time.time()), random_nonce()
+
+    def fresh_authorization(self, window: tuple[int, int] | None = None) -> Authorization:
+        """A valid authorization from the payer, made now with a new nonce; `window` gives
+        (validAfter, validBefore) as seconds from now."""
+        now, nonce = self.draw()
+        changes = (
+            {}
+            if window is None
+            else {"valid_after": now + window[0], "valid_before": now + window[1]}
+        )
+        return authorization(self.payer, now=now, nonce=nonce, **changes)
+
+    def fresh_body(self, version: int = 2, auth: Authorization | None = None) -> dict[str, Any]:
+        """A valid `/verify` (= `/settle`) body of `version` for `auth`, or a fresh one."""
+        return verify_body(version, wallet=self.payer, auth=auth or self.fresh_authorization())
 
     def observe(self, key: str, make: Callable[[], Any]) -> Any:
         if key not in self.observations:
@@ -97,6 +123,29 @@ class FacilitatorProbe:
     def supported(self) -> Exchange:
         response = self.http.get("/supported")
         return Exchange("/supported", None, response.status_code, _answer(response))
+
+    def kinds(self) -> list[dict[str, Any]]:
+        """The kinds /supported lists (its well-formed entries)."""
+        kinds = self.supported.field("kinds")
+        return [k for k in kinds if isinstance(k, dict)] if isinstance(kinds, list) else []
+
+    def lists(self, version: int) -> bool:
+        """Whether /supported lists the exact scheme on Base in x402 `version`."""
+        network = BASE.caip2 if version == 2 else BASE.name
+        wanted = (version, "exact", network)
+        return any(
+            (k.get("x402Version"), k.get("scheme"), k.get("network")) == wanted
+            for k in self.kinds()
+        )
+
+    def require_facilitator(self) -> None:
+        """One clear error when nothing at the URL answers /supported as a facilitator does."""
+        supported = self.supported
+        if supported.status != 200 or not isinstance(supported.field("kinds"), list):
+            raise WrongServiceError(
+                f"no /supported here (GET {self.url.rstrip('/')}/supported answered "
+                f"{supported.status}): is this a facilitator?"
+            )
 
     @cached_property
     def chain(self) -> OnChain | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from conformance.catalog import Role, grade
+from conformance.catalog import Profile, Role, grade
 from conformance.report import Report
 from conformance.selection import chosen_checks
 from conformance.server.probe import ServerProbe
+from conformance.target import WrongServiceError
+from x402_core.headers import PAYMENT_REQUIRED
 from x402_core.listing import Listing
 from x402_core.wallets import TestWallet, test_wallet
 
@@ -24,9 +26,12 @@ def grade_server(
     headers: dict[str, str] | None = None,
     poll_timeout: float = 30.0,
     only: Sequence[str] | None = None,
+    profile: Profile = Profile.XGEN,
 ) -> Report:
     """Grade the paid endpoint at `endpoint_url` against what `listing` says it asks for. Pays
-    from `payer` (test wallet 2 by default); a run buys three jobs (0.15 test USDC)."""
+    from `payer` (test wallet 2 by default), in each version the server offers; a run buys a
+    few jobs (tenths of a test USDC). WrongServiceError when nothing there speaks x402."""
+    checks = chosen_checks(Role.SERVER, only, profile)
     probe = ServerProbe(
         endpoint_url,
         listing,
@@ -37,7 +42,19 @@ def grade_server(
     )
     started = time.perf_counter()
     try:
-        results = grade(chosen_checks(Role.SERVER, only), probe)
+        _require_x402(probe)
+        results = grade(checks, probe)
     finally:
         probe.close()
-    return Report(endpoint_url, results, time.perf_counter() - started)
+    return Report(endpoint_url, results, time.perf_counter() - started, {"profile": profile.value})
+
+
+def _require_x402(probe: ServerProbe) -> None:
+    """A URL whose unpaid answer carries no x402 offer at all is not a paid endpoint."""
+    answer = probe.unpaid
+    if probe.versions or answer.status == 402 or PAYMENT_REQUIRED.lower() in answer.headers:
+        return
+    raise WrongServiceError(
+        f"no x402 offer here: POST {probe.endpoint_url} answered {answer.status} without "
+        "PAYMENT-REQUIRED or a 402 body; is this the paid endpoint's URL?"
+    )

@@ -1,19 +1,27 @@
-"""The server checks: the 402 offer in both versions, the order of a paid request, refusals that
-take nothing, jobs and their statuses, images, and replays that are never charged twice."""
+"""The server checks of the offer and the payment: the 402 in each version offered, refusals that
+take nothing, settlement headers and replays. The job's own checks are in `jobs.py`."""
 
 from __future__ import annotations
 
-import functools
 import re
-import struct
 import time
 from collections.abc import Callable
 from typing import Any
 
-from conformance.catalog import Level, Verdict, catalog, failed, not_applicable, passed
-from conformance.server.probe import INVALID_BODY, VALID_BODY, Answer, ServerProbe, StatusTrail
-from x402_core.headers import HeaderError
-from x402_core.jobstatus import is_path
+from conformance.catalog import (
+    Source,
+    Verdict,
+    catalog,
+    failed,
+    listing_rule,
+    not_applicable,
+    passed,
+    policy,
+    spec_must,
+    spec_should,
+)
+from conformance.server.probe import INVALID_BODY, VALID_BODY, Answer, ServerProbe
+from x402_core.headers import PAYMENT_REQUIRED, HeaderError
 from x402_core.models import PaymentRequiredV1, PaymentRequiredV2, SettleResponse
 
 HTTP_V2 = "transports-v2__http.md"
@@ -21,21 +29,13 @@ HTTP_V1 = "transports-v1__http.md"
 SPEC_V2 = "x402-specification-v2.md"
 LISTING = "listing (seed: xgen-images-generate.card.json)"
 TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-STATUS_FIELDS = (
-    "id",
-    "status",
-    "model",
-    "prompt",
-    "resolution",
-    "aspect_ratio",
-    "created_at",
-    "updated_at",
-)
+HEADER_WARN_BYTES = 8 * 1024
+HEADER_LIMIT_BYTES = 16 * 1024
+OTHER_PAYEE = "0x000000000000000000000000000000000000dEaD"
 
 
-def _check(check_id: str, level: Level, title: str, spec: str) -> Any:
-    return catalog.check(check_id, level, title, spec)
+def _check(check_id: str, title: str, source: Source) -> Callable[..., Any]:
+    return catalog.check(check_id, title, source)
 
 
 def _v2(probe: ServerProbe) -> PaymentRequiredV2 | None:
@@ -68,7 +68,11 @@ def _normal(value: Any) -> Any:
     return value.lower() if isinstance(value, str) and value.startswith("0x") else value
 
 
-@_check("SRV-001", Level.MUST, "a valid unpaid request is answered 402", HTTP_V2 + " §402")
+@_check(
+    "SRV-001",
+    "a valid unpaid request is answered 402",
+    spec_must(HTTP_V2 + " Payment Required Signaling (HTTP 402)"),
+)
 def unpaid_is_402(probe: ServerProbe) -> Verdict:
     answer = probe.unpaid
     ok = answer.status == 402
@@ -79,59 +83,57 @@ def unpaid_is_402(probe: ServerProbe) -> Verdict:
 
 @_check(
     "SRV-002",
-    Level.MUST,
     "the 402 carries PAYMENT-REQUIRED: base64 JSON of a v2 PaymentRequired",
-    HTTP_V2 + " PAYMENT-REQUIRED",
+    spec_must(HTTP_V2 + " PAYMENT-REQUIRED; " + SPEC_V2 + " §5.1 (x402Version must be 2)"),
 )
 def v2_header(probe: ServerProbe) -> Verdict:
     offer = probe.offer_v2
     if isinstance(offer, HeaderError):
+        if offer.reason == "missing" and _v1(probe) is not None:
+            return not_applicable("the server offers x402 v1 only (no PAYMENT-REQUIRED)")
         return failed(f"{offer.reason}: {offer.message}", **probe.unpaid.evidence())
-    if offer.x402_version != 2 or not offer.accepts:
-        return failed("x402Version is not 2 or accepts is empty", received=offer.wire())
+    if not offer.accepts:
+        return failed("accepts is empty", received=offer.wire())
     return passed("decodes as a v2 PaymentRequired", received=offer.wire())
 
 
 @_check(
     "SRV-003",
-    Level.SHOULD,
     "the 402 body is a v1 PaymentRequired, for v1 clients",
-    HTTP_V1 + " 402 body",
+    spec_should(HTTP_V1 + " Payment Required Signaling (v1 clients read the body)"),
 )
 def v1_body(probe: ServerProbe) -> Verdict:
     offer = probe.offer_v1
     if isinstance(offer, ValueError):
         return failed(f"the body is not a v1 PaymentRequired: {offer}", **probe.unpaid.evidence())
-    if offer.x402_version != 1 or not offer.accepts:
-        return failed("x402Version is not 1 or accepts is empty", received=probe.unpaid.body)
+    if not offer.accepts:
+        return failed("accepts is empty", received=probe.unpaid.body)
     return passed("the body is a v1 PaymentRequired", received=probe.unpaid.body)
 
 
 @_check(
     "SRV-004",
-    Level.MUST,
     "the price is the listing's, as a canonical atomic amount",
-    LISTING + " maxAmountRequired",
+    listing_rule(LISTING + " maxAmountRequired"),
 )
 def price(probe: ServerProbe) -> Verdict:
     return _requirement_field(probe, "amount", "max_amount_required", str(probe.listing.amount))
 
 
-@_check("SRV-005", Level.MUST, "the asset is USDC of the listing's network", LISTING + " asset")
+@_check("SRV-005", "the asset is USDC of the listing's network", listing_rule(LISTING + " asset"))
 def asset(probe: ServerProbe) -> Verdict:
     return _requirement_field(probe, "asset", "asset", probe.listing.asset)
 
 
-@_check("SRV-006", Level.MUST, "payTo is the listing's", LISTING + " payTo")
+@_check("SRV-006", "payTo is the listing's", listing_rule(LISTING + " payTo"))
 def pay_to(probe: ServerProbe) -> Verdict:
     return _requirement_field(probe, "pay_to", "pay_to", probe.listing.pay_to)
 
 
 @_check(
     "SRV-007",
-    Level.MUST,
     "the network is the listing's (CAIP-2 in v2, name in v1)",
-    SPEC_V2 + " §11.1 Network Identifiers",
+    listing_rule(LISTING + " network; " + SPEC_V2 + " §11.1 Network Identifiers"),
 )
 def network(probe: ServerProbe) -> Verdict:
     offer, offer1 = _v2(probe), _v1(probe)
@@ -147,7 +149,7 @@ def network(probe: ServerProbe) -> Verdict:
 
 
 @_check(
-    "SRV-008", Level.SHOULD, "maxTimeoutSeconds is the listing's", LISTING + " maxTimeoutSeconds"
+    "SRV-008", "maxTimeoutSeconds is the listing's", listing_rule(LISTING + " maxTimeoutSeconds")
 )
 def timeout(probe: ServerProbe) -> Verdict:
     seconds = probe.listing.max_timeout_seconds
@@ -156,9 +158,8 @@ def timeout(probe: ServerProbe) -> Verdict:
 
 @_check(
     "SRV-009",
-    Level.MUST,
     "extra gives the token's EIP-712 name and version",
-    "scheme_exact_evm.md §1 Phase 1",
+    spec_should("scheme_exact_evm.md §1 (the domain a client signs under; extra is optional)"),
 )
 def extra(probe: ServerProbe) -> Verdict:
     return _requirement_field(probe, "extra", "extra", probe.listing.extra)
@@ -166,9 +167,8 @@ def extra(probe: ServerProbe) -> Verdict:
 
 @_check(
     "SRV-010",
-    Level.SHOULD,
     "the v1 offer describes the resource: resource, description, mimeType, outputSchema",
-    HTTP_V1 + " PaymentRequirements",
+    spec_should("x402-specification-v1.md §5.1.2 (mimeType, outputSchema optional)"),
 )
 def v1_description(probe: ServerProbe) -> Verdict:
     offer = _v1(probe)
@@ -192,9 +192,8 @@ def v1_description(probe: ServerProbe) -> Verdict:
 
 @_check(
     "SRV-011",
-    Level.MUST,
     "an invalid body is refused with 400 before any payment is asked",
-    LISTING + " input schema",
+    policy("validate the request before money moves (the listing's required body fields)"),
 )
 def invalid_body_first(probe: ServerProbe) -> Verdict:
     answer = probe.post(INVALID_BODY)
@@ -206,9 +205,8 @@ def invalid_body_first(probe: ServerProbe) -> Verdict:
 
 @_check(
     "SRV-012",
-    Level.MUST,
     "an invalid body sent with a valid payment takes nothing: the payment stays usable",
-    LISTING + " input schema",
+    policy("no charge without a job"),
 )
 def invalid_body_takes_nothing(probe: ServerProbe) -> Verdict:
     refused, reused = probe.invalid_body_with_payment
@@ -225,82 +223,121 @@ def invalid_body_takes_nothing(probe: ServerProbe) -> Verdict:
 
 @_check(
     "SRV-013",
-    Level.MUST,
     "a malformed payment header is refused with 400",
-    HTTP_V2 + " PAYMENT-SIGNATURE",
+    spec_should(HTTP_V2 + " Error Handling (Invalid Payment: 400)"),
 )
 def malformed_header(probe: ServerProbe) -> Verdict:
-    answer = probe.post(VALID_BODY, {"PAYMENT-SIGNATURE": "%%% not base64 %%%"})
-    ok = answer.status == 400
-    return (passed if ok else failed)(
-        f"answered {answer.status}", expected=400, **answer.evidence()
-    )
+    answers = [
+        probe.post(VALID_BODY, {name: "%%% not base64 %%%"}) for name in _header_names(probe)
+    ]
+    wrong = [a for a in answers if a.status != 400]
+    evidence = _evidence(answers)
+    if wrong:
+        return failed(f"answered {[a.status for a in answers]}", expected=400, **evidence)
+    return passed("answered 400", **evidence)
 
 
-def _refused_payment(probe: ServerProbe, headers: dict[str, str], what: str) -> Verdict:
-    answer = probe.post(VALID_BODY, headers)
+def _header_names(probe: ServerProbe) -> list[str]:
+    return ["PAYMENT-SIGNATURE" if v == 2 else "X-PAYMENT" for v in probe.versions] or [
+        "PAYMENT-SIGNATURE"
+    ]
+
+
+def _evidence(answers: list[Answer]) -> dict[str, Any]:
+    if len(answers) == 1:
+        return answers[0].evidence()
+    return {
+        "sent": [a.evidence()["sent"] for a in answers],
+        "received": [a.evidence()["received"] for a in answers],
+    }
+
+
+def _refusal_problem(probe: ServerProbe, answer: Answer, what: str) -> str | None:
+    """What is wrong with the answer to a payment that must be refused, or None."""
     if answer.status != 402:
-        return failed(f"{what}: answered {answer.status}", expected=402, **answer.evidence())
+        return f"{what}: answered {answer.status}, expected 402"
     if answer.json_field("id") is not None or "location" in answer.headers:
-        return failed(f"{what}: refused, yet a job was named", **answer.evidence())
-    return passed(f"{what}: 402, no job", **answer.evidence())
+        return f"{what}: refused, yet a job was named"
+    reasons = set(answer.reasons())
+    if not answer.has_settlement_header() and reasons and reasons <= probe.unpaid_reasons():
+        return (
+            f"{what}: answered as if no payment had been sent ({sorted(reasons) or 'no reason'}, "
+            "as to the unpaid request): the payment header was not read"
+        )
+    return None
+
+
+def _refused_payment(probe: ServerProbe, what: str, **changes: Any) -> Verdict:
+    """Pay in every version offered with `changes` to the terms: each must be refused."""
+    if not probe.versions:
+        return failed("no offer could be read (see SRV-002, SRV-003)", **probe.unpaid.evidence())
+    answers = [probe.post(VALID_BODY, probe.payment(v, **changes)) for v in probe.versions]
+    for answer in answers:
+        problem = _refusal_problem(probe, answer, what)
+        if problem is not None:
+            return failed(problem, **_evidence(answers))
+    versions = ", ".join(f"v{v}" for v in probe.versions)
+    return passed(f"{what}: 402, no job ({versions})", **_evidence(answers))
 
 
 @_check(
     "SRV-014",
-    Level.MUST,
     "an underpaying payment is refused with 402 and creates no job",
-    SPEC_V2 + " §6.1.2 Amount Validation",
+    spec_must(SPEC_V2 + " §6.1.2 Amount Validation"),
 )
 def underpaid(probe: ServerProbe) -> Verdict:
-    amount = str(probe.listing.amount - 1)
-    return _refused_payment(probe, probe.payment_v2(amount=amount), "value one unit short")
+    return _refused_payment(probe, "value one unit short", amount=str(probe.listing.amount - 1))
 
 
 @_check(
     "SRV-015",
-    Level.MUST,
     "an expired payment is refused with 402 and creates no job",
-    SPEC_V2 + " §6.1.2 Time Window Check",
+    spec_must(SPEC_V2 + " §6.1.2 Time Window Check"),
 )
 def expired(probe: ServerProbe) -> Verdict:
-    return _refused_payment(
-        probe, probe.payment_v2(now=int(time.time()) - 3600), "expired an hour ago"
-    )
+    return _refused_payment(probe, "expired an hour ago", now=int(time.time()) - 3600)
 
 
 @_check(
     "SRV-016",
-    Level.MUST,
     "a payment to another payee is refused with 402 and creates no job",
-    SPEC_V2 + " §6.1.2 Parameter Matching",
+    spec_must(SPEC_V2 + " §6.1.2 Parameter Matching"),
 )
 def wrong_payee(probe: ServerProbe) -> Verdict:
-    other = "0x000000000000000000000000000000000000dEaD"
-    return _refused_payment(probe, probe.payment_v2(pay_to=other), "paid to 0x…dEaD")
+    return _refused_payment(probe, "paid to 0x…dEaD", pay_to=OTHER_PAYEE)
 
 
 @_check(
     "SRV-017",
-    Level.SHOULD,
-    "a refused payment's 402 names the reason in `error`",
-    SPEC_V2 + " §9 Error Handling",
+    "a refused payment's 402 names the reason (body `error`, PAYMENT-REQUIRED or the settlement)",
+    spec_should(SPEC_V2 + " §9 Error Handling (codes that may be returned)"),
 )
 def refusal_reason(probe: ServerProbe) -> Verdict:
-    answer = probe.post(VALID_BODY, probe.payment_v2(amount=str(probe.listing.amount - 1)))
-    reason = answer.json_field("error")
-    ok = answer.status == 402 and isinstance(reason, str) and reason != ""
-    return (passed if ok else failed)(f"error: {reason!r}", **answer.evidence())
+    if not probe.versions:
+        return failed("no offer could be read (see SRV-002, SRV-003)", **probe.unpaid.evidence())
+    amount = str(probe.listing.amount - 1)
+    answers = [probe.post(VALID_BODY, probe.payment(v, amount=amount)) for v in probe.versions]
+    for answer in answers:
+        reasons = set(answer.reasons()) - probe.unpaid_reasons()
+        if answer.status != 402 or not reasons:
+            return failed(
+                f"answered {answer.status} with no reason beyond the unpaid one "
+                f"({sorted(answer.reasons())})",
+                **_evidence(answers),
+            )
+    return passed(
+        "reasons: " + ", ".join(sorted({r for a in answers for r in a.reasons()})),
+        **_evidence(answers),
+    )
 
 
 @_check(
     "SRV-018",
-    Level.MUST,
-    "a valid v2 payment is answered 200 with a job id and status",
-    LISTING + " output schema",
+    "a valid payment is answered 200 with a job id and status",
+    listing_rule(LISTING + " output (required: id, status)"),
 )
-def paid_v2_job(probe: ServerProbe) -> Verdict:
-    answer = probe.paid_v2
+def paid_job(probe: ServerProbe) -> Verdict:
+    answer = probe.paid
     job_id, status = answer.json_field("id"), answer.json_field("status")
     ok = (
         answer.status == 200
@@ -313,7 +350,10 @@ def paid_v2_job(probe: ServerProbe) -> Verdict:
     )
 
 
-def _settled(probe: ServerProbe, answer: Answer, version: int) -> Verdict:
+def _settled(probe: ServerProbe, version: int) -> Verdict:
+    answer = probe.paid_in(version)
+    if answer is None:
+        return not_applicable(f"the server offers no v{version} requirements")
     if answer.status != 200:
         return failed(f"the paid request was answered {answer.status}", **answer.evidence())
     settlement = probe.settlement(answer, version)
@@ -332,55 +372,36 @@ def _settled(probe: ServerProbe, answer: Answer, version: int) -> Verdict:
 
 @_check(
     "SRV-019",
-    Level.MUST,
     "a paid v2 answer carries PAYMENT-RESPONSE: a successful settlement",
-    HTTP_V2 + " PAYMENT-RESPONSE",
+    spec_must(HTTP_V2 + " Settlement Response Delivery; " + SPEC_V2 + " §5.3"),
 )
 def settlement_v2(probe: ServerProbe) -> Verdict:
-    return _settled(probe, probe.paid_v2, 2)
+    return _settled(probe, 2)
 
 
 @_check(
     "SRV-020",
-    Level.MUST,
     "a valid v1 payment (X-PAYMENT) gets a job and X-PAYMENT-RESPONSE",
-    HTTP_V1 + " X-PAYMENT-RESPONSE",
+    spec_must(HTTP_V1 + " Settlement Response Delivery"),
 )
 def settlement_v1(probe: ServerProbe) -> Verdict:
-    if _v1(probe) is None:
-        return not_applicable("the server offers no v1 requirements (see SRV-003)")
-    return _settled(probe, probe.paid_v1, 1)
-
-
-@_check(
-    "SRV-021",
-    Level.SHOULD,
-    "the paid answer's Location is the job's status URL",
-    LISTING + " output schema",
-)
-def location(probe: ServerProbe) -> Verdict:
-    answer = probe.paid_v2
-    job_id = answer.json_field("id")
-    where = answer.headers.get("location", "")
-    ok = isinstance(job_id, str) and where.rstrip("/").endswith(f"/{job_id}")
-    return (passed if ok else failed)(f"Location: {where!r}", **answer.evidence())
+    return _settled(probe, 1)
 
 
 @_check(
     "SRV-022",
-    Level.MUST,
     "a replayed payment returns the same job and is not charged again",
-    SPEC_V2 + " §10.1 Replay Attack Prevention",
+    policy("re-sending a payment with the same request returns what it bought"),
 )
 def replay(probe: ServerProbe) -> Verdict:
-    first = probe.paid_v2
+    first = probe.paid
     if first.status != 200:
         return not_applicable("the first payment did not buy a job (see SRV-018)")
-    again, rise = probe.replayed_v2
+    again, rise = probe.replayed
     evidence = {"received": {"first": first.body, "replay": again.body, "payee balance rise": rise}}
     if again.status != 200 or again.json_field("id") != first.json_field("id"):
         return failed(f"the replay was answered {again.status} with another or no job", **evidence)
-    if probe.settlement_header(again, 2) != probe.settlement_header(first, 2):
+    if probe.settlement_header(again) != probe.settlement_header(first):
         return failed("the replay's settlement header differs from the first", **evidence)
     if rise not in (None, 0):
         return failed(f"the payee was paid again ({rise} more)", **evidence)
@@ -389,131 +410,28 @@ def replay(probe: ServerProbe) -> Verdict:
     )
 
 
-def _on_trail(
-    grade: Callable[[ServerProbe, StatusTrail], Verdict],
-) -> Callable[[ServerProbe], Verdict]:
-    """A check of the bought job's status trail; not applicable when no job was bought."""
-
-    @functools.wraps(grade)
-    def on_trail(probe: ServerProbe) -> Verdict:
-        try:
-            trail = probe.trail
-        except Exception as exc:  # the paid request itself failed: its own checks say how
-            return not_applicable(f"no job was bought (see SRV-018): {exc}")
-        if trail is None:
-            return not_applicable("no job was bought (see SRV-018)")
-        return grade(probe, trail)
-
-    return on_trail
+def _header_size(probe: ServerProbe, limit: int) -> Verdict:
+    value = probe.unpaid.headers.get(PAYMENT_REQUIRED.lower())
+    if value is None:
+        return not_applicable("no PAYMENT-REQUIRED header (see SRV-002)")
+    size = len(value.encode())
+    note = f"PAYMENT-REQUIRED is {size:,} bytes; limit {limit:,}"
+    return (passed if size <= limit else failed)(note, received=size, expected=f"≤ {limit}")
 
 
 @_check(
-    "SRV-023",
-    Level.MUST,
-    "job statuses move only along pending → processing → completed | failed",
-    LISTING + " output schema",
+    "SRV-030",
+    "PAYMENT-REQUIRED fits in 8 KB (common proxies' default header buffer)",
+    policy("nginx's and most proxies' default header buffer is 8 KB"),
 )
-@_on_trail
-def transitions(probe: ServerProbe, trail: StatusTrail) -> Verdict:
-    ok = is_path(trail.statuses) and not trail.timed_out
-    note = f"observed {trail.statuses}" + (
-        " (timed out before a terminal status)" if trail.timed_out else ""
-    )
-    return (passed if ok else failed)(note, received=trail.statuses)
-
-
-@_check("SRV-024", Level.MUST, "a terminal status never changes", LISTING + " output schema")
-@_on_trail
-def terminal_sticks(probe: ServerProbe, trail: StatusTrail) -> Verdict:
-    if trail.timed_out:
-        return not_applicable("the job never became terminal (see SRV-023)")
-    final = trail.statuses[-1]
-    ok = all(s == final for s in trail.after_terminal)
-    return (passed if ok else failed)(
-        f"{final}, then {trail.after_terminal}", received=trail.after_terminal
-    )
+def header_fits_proxies(probe: ServerProbe) -> Verdict:
+    return _header_size(probe, HEADER_WARN_BYTES)
 
 
 @_check(
-    "SRV-025",
-    Level.SHOULD,
-    "status answers carry Retry-After while the job runs",
-    LISTING + " polling",
+    "SRV-031",
+    "PAYMENT-REQUIRED fits in 16 KB (Node.js's limit on all headers of an answer)",
+    policy("Node.js clients (fetch, axios) refuse answers whose headers exceed 16 KB"),
 )
-@_on_trail
-def retry_after(probe: ServerProbe, trail: StatusTrail) -> Verdict:
-    if not trail.retry_after_while_running:
-        return not_applicable("the job was terminal at the first poll")
-    ok = all(v is not None and v.strip().isdigit() for v in trail.retry_after_while_running)
-    return (passed if ok else failed)(
-        "Retry-After values", received=trail.retry_after_while_running
-    )
-
-
-@_check(
-    "SRV-026",
-    Level.SHOULD,
-    "status answers carry id, status, model, prompt, resolution, aspect_ratio, times",
-    LISTING + " output schema",
-)
-@_on_trail
-def status_fields(probe: ServerProbe, trail: StatusTrail) -> Verdict:
-    missing = [f for f in STATUS_FIELDS if trail.final.json_field(f) is None]
-    return (failed if missing else passed)(
-        f"missing: {missing}" if missing else "all present", received=trail.final.body
-    )
-
-
-@_check(
-    "SRV-027",
-    Level.MUST,
-    "a completed job's images download as PNGs of the size they claim",
-    LISTING + " output schema",
-)
-@_on_trail
-def images(probe: ServerProbe, trail: StatusTrail) -> Verdict:
-    job = trail.final.body if isinstance(trail.final.body, dict) else {}
-    if job.get("status") != "completed":
-        return not_applicable(f"the job ended {job.get('status')!r}, not completed")
-    claims = job.get("images")
-    if not isinstance(claims, list) or not claims:
-        return failed("a completed job lists no images", received=job)
-    seen = []
-    for claim in claims:
-        answer = probe.request("GET", str(claim.get("url")))
-        size = _png_size(answer.content)
-        seen.append({"url": claim.get("url"), "status": answer.status, "png size": size})
-        if answer.status != 200 or size != (claim.get("width"), claim.get("height")):
-            return failed("an image is not the PNG it claims to be", expected=claims, received=seen)
-    return passed(f"{len(seen)} PNG(s) as claimed", received=seen)
-
-
-def _png_size(content: bytes) -> tuple[int, int] | None:
-    if not content.startswith(PNG_SIGNATURE) or content[12:16] != b"IHDR":
-        return None
-    return struct.unpack(">II", content[16:24])
-
-
-@_check("SRV-028", Level.MUST, "an unknown job id is answered 404", LISTING + " output schema")
-def unknown_id(probe: ServerProbe) -> Verdict:
-    answer = probe.request("GET", probe.status_url("no-such-job-0000"))
-    ok = answer.status == 404
-    return (passed if ok else failed)(
-        f"answered {answer.status}", expected=404, **answer.evidence()
-    )
-
-
-@_check(
-    "SRV-029",
-    Level.MUST,
-    "a failed job ends `failed` with an error code and message",
-    LISTING + " output schema",
-)
-@_on_trail
-def failure_shape(probe: ServerProbe, trail: StatusTrail) -> Verdict:
-    job = trail.final.body if isinstance(trail.final.body, dict) else {}
-    if job.get("status") != "failed":
-        return not_applicable("the job did not fail")
-    error = job.get("error")
-    ok = isinstance(error, dict) and bool(error.get("code")) and bool(error.get("message"))
-    return (passed if ok else failed)("error: {code, message}", received=job)
+def header_fits_node(probe: ServerProbe) -> Verdict:
+    return _header_size(probe, HEADER_LIMIT_BYTES)

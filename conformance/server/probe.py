@@ -1,4 +1,8 @@
-"""What a server check can observe of the server under test: each probe is made once, lazily."""
+"""What a server check can observe of the server under test: each probe is made once, lazily.
+
+The server is paid in the version(s) it offers: v2 (`PAYMENT-SIGNATURE`) when it sends a readable
+`PAYMENT-REQUIRED`, v1 (`X-PAYMENT`) when its 402 body is a v1 offer.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 
@@ -19,6 +24,7 @@ from x402_core.headers import (
     X_PAYMENT_RESPONSE,
     HeaderError,
     decode_header,
+    decode_json_header,
     encode_header,
 )
 from x402_core.jobstatus import TERMINAL
@@ -26,10 +32,8 @@ from x402_core.listing import Listing
 from x402_core.models import (
     PaymentRequiredV1,
     PaymentRequiredV2,
-    PaymentRequirementsV2,
     SettleResponse,
 )
-from x402_core.models.convert import requirements_v1_to_v2
 from x402_core.payments import pay_v1, pay_v2
 from x402_core.wallets import TestWallet, test_wallet
 
@@ -40,6 +44,10 @@ VALID_BODY = {
     "aspect_ratio": "16:9",
 }
 INVALID_BODY = {"model": "no-such-model", "prompt": ""}
+NO_ROUTE_STATUSES = (404, 405, 501)
+"""A status URL answering these at the first poll has no status route behind it."""
+V1_FIELDS = {"amount": "max_amount_required"}
+"""v2 names of requirement fields that v1 spells otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,18 @@ class Answer:
     def json_field(self, name: str) -> Any:
         return self.body.get(name) if isinstance(self.body, dict) else None
 
+    def reasons(self) -> list[str]:
+        """Every refusal reason the answer gives: the body's `error` (v1, or any JSON error),
+        PAYMENT-REQUIRED's `error` (v2), the settlement header's `errorReason`."""
+        found = [self.json_field("error")]
+        for name, key in ((PAYMENT_REQUIRED, "error"), (PAYMENT_RESPONSE, "errorReason")):
+            found.append(_header_field(self.headers.get(name.lower()), key))
+        found.append(_header_field(self.headers.get(X_PAYMENT_RESPONSE.lower()), "errorReason"))
+        return [r for r in found if isinstance(r, str) and r]
+
+    def has_settlement_header(self) -> bool:
+        return any(n.lower() in self.headers for n in (PAYMENT_RESPONSE, X_PAYMENT_RESPONSE))
+
     def evidence(self) -> dict[str, Any]:
         shown = {k: v[:120] for k, v in self.sent_headers.items()}
         return {
@@ -70,16 +90,29 @@ class Answer:
         }
 
 
+def _header_field(value: str | None, key: str) -> Any:
+    if value is None:
+        return None
+    try:
+        data = decode_json_header(value)
+    except HeaderError:
+        return None
+    return data.get(key) if isinstance(data, dict) else None
+
+
 @dataclass(frozen=True, slots=True)
 class StatusTrail:
-    """A job polled until it was terminal (or the time ran out), then twice more."""
+    """A job polled at its status URL until it was terminal (or the time ran out), then twice
+    more; `no_route` when that URL has no status route behind it."""
 
     job_id: str
+    url: str
     statuses: list[str]
     answers: list[Answer]
     retry_after_while_running: list[str | None]
     after_terminal: list[str]
     timed_out: bool
+    no_route: bool = False
 
     @property
     def final(self) -> Answer:
@@ -97,6 +130,8 @@ class ServerProbe:
     extra_headers: dict[str, str] = field(default_factory=dict)
     poll_timeout: float = 30.0
     timeout: float = 30.0
+    paid_answers: dict[int, Answer] = field(default_factory=dict, repr=False)
+    """Each version's valid payment and its answer, made once."""
 
     @cached_property
     def http(self) -> httpx.Client:
@@ -144,7 +179,8 @@ class ServerProbe:
         if value is None:
             return HeaderError("missing", f"no {PAYMENT_REQUIRED} header")
         try:
-            return decode_header(value, PaymentRequiredV2, name=PAYMENT_REQUIRED)
+            # However large: the size is SRV-030's and SRV-031's to judge, not the format's.
+            return decode_header(value, PaymentRequiredV2, name=PAYMENT_REQUIRED, max_chars=None)
         except HeaderError as exc:
             return exc
 
@@ -155,44 +191,69 @@ class ServerProbe:
         except ValueError as exc:
             return exc
 
+    @property
+    def versions(self) -> list[int]:
+        """The versions the server offers, v2 first: what it is paid in."""
+        offered = []
+        if isinstance(self.offer_v2, PaymentRequiredV2) and self.offer_v2.accepts:
+            offered.append(2)
+        if isinstance(self.offer_v1, PaymentRequiredV1) and self.offer_v1.accepts:
+            offered.append(1)
+        return offered
+
+    @property
+    def version(self) -> int:
+        """The version a single paid probe uses: v2 when offered, else v1."""
+        if not self.versions:
+            raise ValueError("the server offers no readable requirements, in v2 or v1")
+        return self.versions[0]
+
+    def unpaid_reasons(self) -> set[str]:
+        return set(self.unpaid.reasons())
+
     # payments
 
-    def payment_v2(self, now: int | None = None, **changes: Any) -> dict[str, str]:
-        """A PAYMENT-SIGNATURE header for the v2 offer, signed for `changes` of its terms and at
-        time `now`; `accepted` stays the offer as the server made it."""
-        accepted = self.v2_requirements
-        terms = accepted.model_copy(update=changes) if changes else accepted
-        payload = pay_v2(terms, self.payer.private_key, self.payer.address, now=now)
-        if changes:
+    def payment(self, version: int, now: int | None = None, **changes: Any) -> dict[str, str]:
+        """The payment header of `version` for its offer, signed for `changes` of the terms (v2
+        field names) at time `now`; v2's `accepted` stays the offer as the server made it."""
+        if version == 2:
+            if not isinstance(self.offer_v2, PaymentRequiredV2):
+                raise ValueError("the server makes no readable v2 offer")
+            accepted = self.offer_v2.accepts[0]
+            terms = accepted.model_copy(update=changes)
+            payload = pay_v2(
+                terms, self.payer.private_key, self.payer.address, self.offer_v2.resource, now=now
+            )
             payload = payload.model_copy(update={"accepted": accepted})
-        return {PAYMENT_SIGNATURE: encode_header(payload)}
+            return {PAYMENT_SIGNATURE: encode_header(payload)}
+        if not isinstance(self.offer_v1, PaymentRequiredV1):
+            raise ValueError("the server makes no readable v1 offer")
+        renamed = {V1_FIELDS.get(k, k): v for k, v in changes.items()}
+        terms1 = self.offer_v1.accepts[0].model_copy(update=renamed)
+        payload1 = pay_v1(terms1, self.payer.private_key, self.payer.address, now=now)
+        return {X_PAYMENT: encode_header(payload1)}
+
+    def paid_in(self, version: int) -> Answer | None:
+        """The valid payment of `version` and its answer (None: that version is not offered)."""
+        if version not in self.versions:
+            return None
+        if version not in self.paid_answers:
+            self.paid_answers[version] = self.post(VALID_BODY, self.payment(version))
+        return self.paid_answers[version]
+
+    @property
+    def paid(self) -> Answer:
+        """The valid payment in the server's preferred version, and its answer."""
+        answer = self.paid_in(self.version)
+        if answer is None:
+            raise ValueError("the server offers no readable requirements, in v2 or v1")
+        return answer
 
     @cached_property
-    def v2_requirements(self) -> PaymentRequirementsV2:
-        """What a v2 payment accepts: the header's offer, or else the v1 body's, converted (so
-        that a missing header fails its own check, not every paid one)."""
-        if isinstance(self.offer_v2, PaymentRequiredV2) and self.offer_v2.accepts:
-            return self.offer_v2.accepts[0]
-        if isinstance(self.offer_v1, PaymentRequiredV1) and self.offer_v1.accepts:
-            return requirements_v1_to_v2(self.offer_v1.accepts[0])
-        raise ValueError("the server offers no readable requirements, in v2 or v1")
-
-    def payment_v1(self) -> dict[str, str]:
-        offer = self.offer_v1
-        if not isinstance(offer, PaymentRequiredV1):
-            raise ValueError(f"the server's v1 offer is unusable: {offer}")
-        payload = pay_v1(offer.accepts[0], self.payer.private_key, self.payer.address)
-        return {X_PAYMENT: encode_header(payload)}
-
-    @cached_property
-    def paid_v2(self) -> Answer:
-        return self.post(VALID_BODY, self.payment_v2())
-
-    @cached_property
-    def replayed_v2(self) -> tuple[Answer, int | None]:
+    def replayed(self) -> tuple[Answer, int | None]:
         """The paid request sent again, byte for byte, and how much the payee's balance rose
         meanwhile (None without an RPC URL)."""
-        headers = {k: v for k, v in self.paid_v2.sent_headers.items() if k != "Content-Type"}
+        headers = {k: v for k, v in self.paid.sent_headers.items() if k != "Content-Type"}
         before = self.chain.balance_of(self.listing.pay_to) if self.chain else None
         answer = self.post(VALID_BODY, headers)
         if self.chain is None or before is None:
@@ -200,20 +261,17 @@ class ServerProbe:
         return answer, self.chain.balance_of(self.listing.pay_to) - before
 
     @cached_property
-    def paid_v1(self) -> Answer:
-        return self.post(VALID_BODY, self.payment_v1())
-
-    @cached_property
     def invalid_body_with_payment(self) -> tuple[Answer, Answer]:
         """An invalid body sent with a valid payment, then the same payment with a valid body:
         the second must succeed if the first took nothing."""
-        headers = self.payment_v2()
+        headers = self.payment(self.version)
         return self.post(INVALID_BODY, headers), self.post(VALID_BODY, headers)
 
-    def settlement_header(self, answer: Answer, version: int) -> str | None:
-        return answer.headers.get(
-            (PAYMENT_RESPONSE if version == 2 else X_PAYMENT_RESPONSE).lower()
-        )
+    def settlement_header(self, answer: Answer) -> str | None:
+        for name in (PAYMENT_RESPONSE, X_PAYMENT_RESPONSE):
+            if name.lower() in answer.headers:
+                return answer.headers[name.lower()]
+        return None
 
     def settlement(self, answer: Answer, version: int) -> SettleResponse | HeaderError:
         name = PAYMENT_RESPONSE if version == 2 else X_PAYMENT_RESPONSE
@@ -227,33 +285,38 @@ class ServerProbe:
 
     # the job
 
-    def status_url(self, job_id: str) -> str:
-        return f"{self.endpoint_url}/{job_id}"
+    def status_url(self, job_id: str, answer: Answer | None = None) -> str:
+        """Where the job's status is read: the paid answer's Location, else endpoint/{id}."""
+        where = answer.headers.get("location") if answer is not None else None
+        return urljoin(self.endpoint_url, where) if where else f"{self.endpoint_url}/{job_id}"
 
     @cached_property
     def trail(self) -> StatusTrail | None:
-        job_id = self.paid_v2.json_field("id")
-        if self.paid_v2.status != 200 or not isinstance(job_id, str):
+        paid = self.paid
+        job_id = paid.json_field("id")
+        if paid.status != 200 or not isinstance(job_id, str):
             return None
+        url = self.status_url(job_id, paid)
         statuses: list[str] = []
         answers: list[Answer] = []
         retry_after: list[str | None] = []
         deadline = time.monotonic() + self.poll_timeout
         while True:
-            answer = self.request("GET", self.status_url(job_id))
+            answer = self.request("GET", url)
             answers.append(answer)
+            if len(answers) == 1 and answer.status in NO_ROUTE_STATUSES:
+                return StatusTrail(job_id, url, [], answers, [], [], False, no_route=True)
             status = str(answer.json_field("status"))
             if answer.status == 200:
                 statuses.append(status)
-            if status in TERMINAL or time.monotonic() > deadline:
+            terminal = answer.status == 200 and status in TERMINAL
+            if terminal or time.monotonic() > deadline:
                 break
             wait = answer.headers.get("retry-after")
             retry_after.append(wait)
             time.sleep(min(_seconds(wait), 0.5))
-        after = [
-            str(self.request("GET", self.status_url(job_id)).json_field("status")) for _ in range(2)
-        ]
-        return StatusTrail(job_id, statuses, answers, retry_after, after, status not in TERMINAL)
+        after = [str(self.request("GET", url).json_field("status")) for _ in range(2)]
+        return StatusTrail(job_id, url, statuses, answers, retry_after, after, not terminal)
 
     @cached_property
     def chain(self) -> OnChain | None:

@@ -11,6 +11,7 @@ from facilitator_sim.chains.anvil import AnvilProcess
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.chains.evm import EvmChain
 from facilitator_sim.chains.ledger import LedgerChain
+from facilitator_sim.chains.multicall import install_multicall
 from facilitator_sim.chains.rpc_guard import check_rpc_url
 from x402_core.networks import BASE, network_by_chain_id
 from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet, payer_wallets
@@ -59,8 +60,9 @@ def open_chain(
     fork_url: str | None = None,
     signer_key: bytes | None = None,
 ) -> OpenedChain:
-    """Open the backend `spec` names, with USDC in place and the test payers funded; on EVM,
-    settlements are sent from `signer_key` (default: Anvil's account 0).
+    """Open the backend `spec` names, with USDC and Multicall3 in place and the test payers
+    funded; an Anvil it starts gets a first block, so that calls on `latest` see the present. On
+    EVM, settlements are sent from `signer_key` (default: Anvil's account 0).
 
     `state_path` keeps the chain's state across restarts: the ledger's SQLite file, or the state
     file of the Anvil this starts. A node given by URL keeps its own state.
@@ -85,6 +87,7 @@ def open_chain(
             )
             undo.callback(anvil.stop)
         chain: Chain
+        evm: EvmChain | None = None
         if spec == "ledger":
             path = None if state_path is None else Path(state_path)
             chain = LedgerChain(BASE.chain_id, state_path=path)
@@ -93,8 +96,13 @@ def open_chain(
             chain = evm = EvmChain(url, signer_key, allow_remote_rpc=allow_remote_rpc)
             undo.callback(evm.close)
             evm.install_token()
+            install_multicall(evm)
         opened = OpenedChain(chain, anvil)
         fund_test_wallets(chain)
+        if anvil is not None and evm is not None:
+            # Until a block is mined, an eth_call on `latest` runs at block.timestamp 1: official
+            # facilitators simulate there and would refuse every valid payment as not yet valid.
+            evm.rpc("evm_mine", [])
         undo.pop_all()
         return opened
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from conformance.client import CallableClient, ClientEnv
 from conformance.facilitator.payloads import requirements_v2
-from x402_core.eip3009 import Authorization, Domain, sign_authorization
+from x402_core.eip3009 import Authorization, Domain, random_nonce, sign_authorization
 from x402_core.headers import (
     PAYMENT_REQUIRED,
     PAYMENT_RESPONSE,
@@ -21,12 +22,18 @@ from x402_core.headers import (
     decode_json_header,
     encode_header,
 )
-from x402_core.models import ExactEvmPayload, PaymentRequiredV2
-from x402_core.networks import BASE
-from x402_core.payments import pay_v2
+from x402_core.models import ExactEvmPayload, PaymentPayloadV2, PaymentRequiredV2
+from x402_core.payments import terms_of
 from x402_core.wallets import test_wallet
 
-FIXED_NONCE = b"\x42" * 32
+
+@dataclass
+class Signer:
+    """What one broken client keeps between scenarios: its one nonce (for the fixed-nonce flaw)
+    and how many payments it signed, so that no two are alike however fast they come."""
+
+    nonce: bytes = field(default_factory=random_nonce)
+    signed: itertools.count[int] = field(default_factory=itertools.count)
 
 
 @dataclass(frozen=True)
@@ -48,16 +55,19 @@ class Flaws:
     hides_transaction: bool = False
     skips_download: bool = False
     pays_unknown_offers: bool = False
+    resends_payment: bool = False
+    not_yet_valid: bool = False
     pays_unreadable_offer: bool = False
     both_headers: bool = False
     polls_other_job: bool = False
 
 
 def flawed(**flaws: bool) -> CallableClient:
-    return CallableClient(lambda env: _pay(env, Flaws(**flaws)))
+    signer = Signer()
+    return CallableClient(lambda env: _pay(env, Flaws(**flaws), signer))
 
 
-def _pay(env: ClientEnv, flaws: Flaws) -> dict[str, Any]:
+def _pay(env: ClientEnv, flaws: Flaws, signer: Signer) -> dict[str, Any]:
     wallet_key = bytes.fromhex(env.private_key[2:])
     payer = next(w for w in (test_wallet(i) for i in range(20)) if w.private_key == wallet_key)
     url = env.server_url + env.endpoint_path
@@ -66,16 +76,20 @@ def _pay(env: ClientEnv, flaws: Flaws) -> dict[str, Any]:
         body = {**env.body, "prompt": "another prompt"} if flaws.changes_body else env.body
         attempts = 5 if flaws.retries_failed_settlement else 1
         for _ in range(attempts):
-            headers = {PAYMENT_SIGNATURE: _header(offer, payer, flaws)}
+            headers = {PAYMENT_SIGNATURE: _header(offer, payer, flaws, signer)}
             if flaws.both_headers:
                 headers[X_PAYMENT] = headers[PAYMENT_SIGNATURE]
             answer = http.post(url, json=body, headers=headers)
+            if flaws.resends_payment:  # the same payment again, byte for byte
+                answer = http.post(url, json=body, headers=headers)
             if answer.status_code == 200:
                 break
         if answer.status_code != 200:
             return {"success": False, "error": f"payment refused: {answer.text[:200]}"}
         if flaws.pays_twice:
-            http.post(url, json=body, headers={PAYMENT_SIGNATURE: _header(offer, payer, flaws)})
+            http.post(
+                url, json=body, headers={PAYMENT_SIGNATURE: _header(offer, payer, flaws, signer)}
+            )
         settlement: Any = decode_json_header(answer.headers[PAYMENT_RESPONSE])
         status_url = f"{url}/{answer.json()['id']}"
         job = _poll(http, status_url, env, flaws)
@@ -99,38 +113,38 @@ def _offer(answer: httpx.Response, flaws: Flaws) -> Any:
         if not flaws.pays_unreadable_offer:
             raise
         return requirements_v2()  # what xGen usually asks, assumed
-    if flaws.pays_unknown_offers:
-        offer = offer.model_copy(update={"network": BASE.caip2, "asset": BASE.usdc.address})
     return offer
 
 
-def _header(offer: Any, payer: Any, flaws: Flaws) -> str:
+def _header(offer: Any, payer: Any, flaws: Flaws, signer: Signer) -> str:
+    """Pays the offer as given (whatever its network and asset), unless a flaw says otherwise."""
     if flaws.garbage_header:
         return "bm90IGEgcGF5bWVudA=="
-    terms = (
-        offer.model_copy(update={"amount": str(int(offer.amount) + 1)})
-        if flaws.pays_more
-        else offer
+    if not flaws.pays_unknown_offers:
+        terms_of(offer)  # refuses what it does not know, as a careful client does
+    now = int(time.time())
+    valid_before = now + (3600 if flaws.long_window else offer.max_timeout_seconds)
+    auth = Authorization(
+        from_address=payer.address,
+        to=offer.pay_to,
+        value=int(offer.amount) + (1 if flaws.pays_more else 0),
+        valid_after=now + (30 if flaws.not_yet_valid else -60) - next(signer.signed),
+        valid_before=valid_before,
+        nonce=signer.nonce if flaws.fixed_nonce else random_nonce(),
     )
-    now = int(time.time()) + (3000 if flaws.long_window else 0)
-    nonce = FIXED_NONCE if flaws.fixed_nonce else None
-    payment = pay_v2(terms, payer.private_key, payer.address, nonce=nonce)
-    if flaws.long_window:
-        auth = payment.payload.authorization.model_copy(update={"valid_before": str(now + 600)})
-        payment = _resigned(payment, auth, offer, payer)
-    if flaws.wrong_domain:
-        payment = _resigned(payment, payment.payload.authorization, offer, payer, name="USDC")
-    update: dict[str, Any] = {"accepted": offer}
-    if flaws.alters_accepted:
-        update["accepted"] = offer.model_copy(update={"max_timeout_seconds": 60})
-    return encode_header(payment.model_copy(update=update))
-
-
-def _resigned(payment: Any, auth: Any, offer: Any, payer: Any, name: str | None = None) -> Any:
-    domain = Domain(name or offer.extra["name"], offer.extra["version"], 8453, offer.asset)
-    signature = sign_authorization(payer.private_key, domain, Authorization.from_wire(auth))
-    exact = ExactEvmPayload(signature="0x" + signature.hex(), authorization=auth)
-    return payment.model_copy(update={"payload": exact})
+    chain_id = int(offer.network.split(":")[1])
+    name = "USDC" if flaws.wrong_domain else offer.extra["name"]
+    domain = Domain(name, offer.extra["version"], chain_id, offer.asset)
+    signature = sign_authorization(payer.private_key, domain, auth)
+    accepted = (
+        offer.model_copy(update={"max_timeout_seconds": 60}) if flaws.alters_accepted else offer
+    )
+    payment = PaymentPayloadV2(
+        x402_version=2,
+        accepted=accepted,
+        payload=ExactEvmPayload(signature="0x" + signature.hex(), authorization=auth.to_wire()),
+    )
+    return encode_header(payment)
 
 
 def _poll(

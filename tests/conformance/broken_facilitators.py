@@ -1,29 +1,41 @@
 """Deliberately broken facilitators: the real simulator with one safeguard taken out, or an
-answer rewritten on its way out. The facilitator checks must catch each of them."""
+answer rewritten on its way out. The facilitator checks must catch each of them. Two are not
+broken: the simulator remembering its settlements (a repeat reports the same transaction), and
+the official Python SDK's facilitator; the checks must pass them."""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from facilitator_sim import rules
 from facilitator_sim.app import create_app
+from facilitator_sim.case import case_from_request
 from facilitator_sim.chains.base import Broadcast, Chain, TransferOutcome, no_record
+from facilitator_sim.chains.evm import EvmChain
 from facilitator_sim.chains.ledger import LedgerChain
 from facilitator_sim.locks import KeyedLocks
-from facilitator_sim.rules import RULES, Rule
-from facilitator_sim.service import Facilitator
+from facilitator_sim.rules import RULES, Policy, Rule
+from facilitator_sim.service import Facilitator, VerifyRequest
 from facilitator_sim.settlements import MemoryRecords, SettlementRecord
 from x402_core.eip3009 import SECP256K1_N, Authorization, malleable_twin
+from x402_core.models.facilitator import SettleResponse
+from x402_core.networks import BASE
 from x402_core.reasons import Reason
 from x402_core.wallets import facilitator_wallet
+
+_TRANSFER = function_signature_to_4byte_selector("transfer(address,uint256)")
 
 
 class NoLocks(KeyedLocks):
@@ -136,6 +148,71 @@ class SpendingFacilitator(Facilitator):
         return answer
 
 
+class RememberingFacilitator(Facilitator):
+    """Not broken: a repeated settle of the same request reports the transaction already made
+    (as the facilitator will once it reconciles pending settlements)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settled: dict[str, SettleResponse] = {}
+        self.lock = threading.Lock()
+
+    def key(self, request: VerifyRequest) -> str:
+        return request.model_dump_json()
+
+    def settle(self, request: VerifyRequest) -> SettleResponse:
+        remembered = self.settled.get(self.key(request))
+        if remembered is not None:
+            return self.repeat(request, remembered)
+        answer = super().settle(request)
+        if answer.success:
+            self.settled[self.key(request)] = answer
+        return answer
+
+    def repeat(self, request: VerifyRequest, remembered: SettleResponse) -> SettleResponse:
+        return remembered
+
+
+class NonceKeyedFacilitator(RememberingFacilitator):
+    """Remembers settlements by (payer, nonce) alone: a settled authorization sent under other
+    requirements is reported settled, and the server would deliver twice for one payment."""
+
+    def key(self, request: VerifyRequest) -> str:
+        auth = case_from_request(request).authorization
+        return f"{auth.from_address.lower()}:{auth.nonce.hex()}"
+
+
+class PaysAgainFacilitator(RememberingFacilitator):
+    """Reports the first transaction on a repeat, but pays the payee again from its own funds
+    (settles one at a time, so that every repeat meets the memory)."""
+
+    def settle(self, request: VerifyRequest) -> SettleResponse:
+        with self.lock:
+            return super().settle(request)
+
+    def repeat(self, request: VerifyRequest, remembered: SettleResponse) -> SettleResponse:
+        case = case_from_request(request)
+        assert isinstance(self.chain, EvmChain)
+        self.chain.transact(
+            case.asset, _TRANSFER + encode(["address", "uint256"], [case.pay_to, case.amount])
+        )
+        return remembered
+
+
+class UnrelatedTransactionFacilitator(Facilitator):
+    """Reports a valid payment settled with the hash of a transaction that moved nothing."""
+
+    def settle(self, request: VerifyRequest) -> SettleResponse:
+        if not self.verify(request).is_valid:
+            return super().settle(request)
+        assert isinstance(self.chain, EvmChain)
+        case = case_from_request(request)
+        outcome = self.chain.transact(self.chain.signer)
+        return SettleResponse(
+            success=True, payer=case.payer, transaction=outcome.tx_hash, network=case.network
+        )
+
+
 class RewriteAnswers:
     """ASGI middleware: `rewrite(path, status, body) -> (status, body)` on every JSON answer."""
 
@@ -189,6 +266,58 @@ def _generic_reasons(path: str, status: int, body: Any) -> tuple[int, Any]:
 def _no_payer(path: str, status: int, body: Any) -> tuple[int, Any]:
     if path == "/verify":
         body.pop("payer", None)
+    return status, body
+
+
+def _supported(change: Callable[[dict[str, Any]], None]) -> Callable[[str, int, Any], Any]:
+    def rewrite(path: str, status: int, body: Any) -> tuple[int, Any]:
+        if path == "/supported":
+            change(body)
+        return status, body
+
+    return rewrite
+
+
+def _drop_v1(body: dict[str, Any]) -> None:
+    body["kinds"] = [k for k in body["kinds"] if k["x402Version"] != 1]
+
+
+def _no_signers(body: dict[str, Any]) -> None:
+    body["signers"] = {}
+
+
+def _kind(network: str) -> Callable[[dict[str, Any]], None]:
+    def add(body: dict[str, Any]) -> None:
+        body["kinds"].append({"x402Version": 2, "scheme": "exact", "network": network})
+
+    return add
+
+
+UNSERVED = "eip155:84532"
+
+
+def _crash_on_unserved(path: str, body: Any) -> Any:
+    if body.get("paymentRequirements", {}).get("network") == UNSERVED:
+        return 500, {"error": f"no RPC configured for {UNSERVED}"}
+    return body
+
+
+_fake_hashes = itertools.count(1)
+
+
+def _another_transaction(path: str, status: int, body: Any) -> tuple[int, Any]:
+    """Every settlement and every refusal of a used nonce reported as a new transaction."""
+    repeat = body.get("success") is True or body.get("errorReason") == Reason.NONCE_ALREADY_USED
+    if path == "/settle" and repeat:
+        body = {**body, "success": True, "transaction": f"0x{next(_fake_hashes):064x}"}
+        body.pop("errorReason", None)
+        body.pop("errorMessage", None)
+    return status, body
+
+
+def _refuse_all(path: str, status: int, body: Any) -> tuple[int, Any]:
+    if path == "/verify" and body.get("isValid") is True:
+        body = {**body, "isValid": False, "invalidReason": Reason.UNEXPECTED_VERIFY_ERROR}
     return status, body
 
 
@@ -272,6 +401,7 @@ def _app(chain: Chain, facilitator: Facilitator | None = None) -> Starlette:
 def _no_nonce_tracking(chain: Chain) -> ASGIApp:
     facilitator = _facilitator(chain, _without("nonce_unused"))
     facilitator.records = NoRecords()
+    facilitator.locks = NoLocks()
     return _app(chain, facilitator)
 
 
@@ -347,10 +477,57 @@ LEDGER_VARIANTS: dict[str, tuple[type[LedgerChain], Variant]] = {
         lambda c: _app(c, _facilitator(c, _without("version_and_scheme"))),
     ),
     "verify spends": (LedgerChain, lambda c: _app(c, _facilitator(c, cls=SpendingFacilitator))),
+    "verify refuses valid payments": (LedgerChain, lambda c: RewriteAnswers(_app(c), _refuse_all)),
     "5xx on malformed input": (LedgerChain, lambda c: RewriteAnswers(_app(c), _crash_on_400)),
     "empty /supported": (LedgerChain, lambda c: RewriteAnswers(_app(c), _empty_supported)),
     "generic reasons": (LedgerChain, lambda c: RewriteAnswers(_app(c), _generic_reasons)),
     "no payer in /verify": (LedgerChain, lambda c: RewriteAnswers(_app(c), _no_payer)),
     "no transaction in /settle": (LedgerChain, lambda c: RewriteAnswers(_app(c), _no_transaction)),
     "v2 only": (LedgerChain, lambda c: RewriteRequests(_app(c), _refuse_v1)),
+    "lists no v1": (LedgerChain, lambda c: RewriteAnswers(_app(c), _supported(_drop_v1))),
+    "no signers": (LedgerChain, lambda c: RewriteAnswers(_app(c), _supported(_no_signers))),
+    "a kind that is not CAIP-2": (
+        LedgerChain,
+        lambda c: RewriteAnswers(_app(c), _supported(_kind("base-mainnet"))),
+    ),
+    "lists a network it cannot serve": (
+        LedgerChain,
+        lambda c: RewriteAnswers(
+            RewriteRequests(_app(c), _crash_on_unserved), _supported(_kind(UNSERVED))
+        ),
+    ),
+    "refuses windows as long as maxTimeoutSeconds": (
+        LedgerChain,
+        lambda c: _app(
+            c, Facilitator(c, facilitator_wallet().address, Policy(clock_skew_seconds=-60))
+        ),
+    ),
+    "reports another transaction for a repeat": (
+        LedgerChain,
+        lambda c: RewriteAnswers(_app(c), _another_transaction),
+    ),
+    "remembers settlements by nonce alone": (
+        LedgerChain,
+        lambda c: _app(c, _facilitator(c, cls=NonceKeyedFacilitator)),
+    ),
+    "remembers its settlements (not broken)": (
+        LedgerChain,
+        lambda c: _app(c, _facilitator(c, cls=RememberingFacilitator)),
+    ),
 }
+"""Each on a funded ledger of its class."""
+
+ANVIL_VARIANTS: dict[str, Variant] = {
+    "reports an unrelated transaction": lambda c: _app(
+        c, _facilitator(c, cls=UnrelatedTransactionFacilitator)
+    ),
+    "pays the payee again on a repeat": lambda c: _app(
+        c, _facilitator(c, cls=PaysAgainFacilitator)
+    ),
+}
+"""Each on a fresh Anvil, graded with its RPC URL: what only the chain's balances can show."""
+
+
+def fund_signer(chain: EvmChain) -> None:
+    """Give the facilitator's signer USDC of its own (what a facilitator that pays again spends)."""
+    chain.set_balance(BASE.usdc.address, chain.signer, 10**12)

@@ -104,9 +104,61 @@ def _is_offer(exchange: Exchange) -> bool:
     return exchange.method == "POST" and exchange.status == 402 and not exchange.paid
 
 
-def strip_offer_header(exchange: Exchange) -> None:
+def garble_offer_header(exchange: Exchange) -> None:
     if _is_offer(exchange):
-        exchange.headers.pop("payment-required", None)
+        exchange.headers["payment-required"] = "%% not base64 %%"
+
+
+def oversize_offer_header(kilobytes: int) -> AnswerRewrite:
+    """A PAYMENT-REQUIRED that still decodes, padded with an extension of `kilobytes` KB."""
+
+    def rewrite(exchange: Exchange) -> None:
+        if "payment-required" in exchange.headers:
+            offer: Any = decode_json_header(exchange.headers["payment-required"])
+            offer["extensions"] = {"padding": {"info": "x" * kilobytes * 768, "schema": {}}}
+            exchange.headers["payment-required"] = encode_json_header(offer)
+
+    return rewrite
+
+
+def v1_body_undescribed(exchange: Exchange) -> None:
+    body = exchange.json()
+    if exchange.status == 402 and isinstance(body, dict) and body.get("x402Version") == 1:
+        for requirement in body.get("accepts", []):
+            requirement.pop("mimeType", None)
+            requirement.pop("outputSchema", None)
+        exchange.set_json(body)
+
+
+def _refusal_saying(error: str | None) -> AnswerRewrite:
+    """A refused payment's 402 with `error` as its only reason (None: no reason at all), in the
+    body and in PAYMENT-REQUIRED, and no settlement header."""
+
+    def rewrite(exchange: Exchange) -> None:
+        body = exchange.json()
+        if exchange.method != "POST" or not exchange.paid or exchange.status != 402:
+            return
+        exchange.headers.pop("payment-response", None)
+        exchange.headers.pop("x-payment-response", None)
+        if isinstance(body, dict):
+            body.pop("error", None)
+            exchange.set_json({**body, "error": error} if error else {**body, "note": "refused"})
+        _set_offer_error(exchange, error)
+
+    return rewrite
+
+
+refusal_reads_as_unpaid = _refusal_saying("payment_required")
+"""A refused payment is answered as the unpaid request was: the header was never read."""
+refusal_without_reason = _refusal_saying(None)
+"""Refuses, reading the payment, but says why nowhere."""
+
+
+def _set_offer_error(exchange: Exchange, error: str | None) -> None:
+    if "payment-required" in exchange.headers:
+        offer: Any = decode_json_header(exchange.headers["payment-required"])
+        offer["error"] = error
+        exchange.headers["payment-required"] = encode_json_header(offer)
 
 
 def unpaid_is_401(exchange: Exchange) -> None:
@@ -199,6 +251,25 @@ def strip_header(name: str) -> AnswerRewrite:
         exchange.headers.pop(name, None)
 
     return rewrite
+
+
+def drop_location(exchange: Exchange) -> None:
+    exchange.headers.pop("location", None)
+
+
+def drop_status_fields(exchange: Exchange) -> None:
+    if (data := _status_answer(exchange)) is not None:
+        exchange.set_json({"id": data["id"], "status": data["status"], **_images(data)})
+
+
+def _images(data: dict[str, Any]) -> dict[str, Any]:
+    return {"images": data["images"]} if "images" in data else {}
+
+
+def no_status_route(exchange: Exchange) -> None:
+    if exchange.method == "GET" and exchange.path.startswith("/v1/images/generate/"):
+        exchange.status = 404
+        exchange.set_json({"error": "not_found", "message": "no such route"})
 
 
 def drop_job_id(exchange: Exchange) -> None:

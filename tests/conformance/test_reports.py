@@ -17,7 +17,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from conformance.catalog import Check, Evidence, Level, Outcome, Result, Verdict, passed
+from conformance.catalog import (
+    Check,
+    Evidence,
+    Level,
+    Outcome,
+    Result,
+    Verdict,
+    passed,
+    spec_must,
+    spec_should,
+)
 from conformance.client import grade_client
 from conformance.html_report import report_html
 from conformance.render import junit_xml, print_report
@@ -32,7 +42,8 @@ ARROW_REQUESTS = [f"POST /v1/images/generate → {status}" for status in (402, 4
 
 
 def check(check_id: str, level: Level = Level.MUST, spec: str = "transports-v2 §2") -> Check:
-    return Check(check_id, level, f"title of {check_id}", spec, lambda context: passed())
+    source = spec_must(spec) if level is Level.MUST else spec_should(spec)
+    return Check(check_id, f"title of {check_id}", source, lambda context: passed())
 
 
 def sample_report() -> Report:
@@ -120,8 +131,8 @@ def test_html_summary_counts_each_level_and_outcome() -> None:
     report = sample_report()
     parsed = parse_page(report_html(report))
     rows = _summary_rows(report_html(report))
-    assert rows["MUST"] == {"pass": "1", "fail": "1", "n/a": "0"}
-    assert rows["SHOULD"] == {"pass": "0", "fail": "1", "n/a": "1"}
+    assert rows["MUST"] == {"pass": "1", "fail": "1", "n/a": "0", "error": "0"}
+    assert rows["SHOULD"] == {"pass": "0", "fail": "1", "n/a": "1", "error": "0"}
     assert "1 MUST check(s) failed" in "".join(parsed.text)
 
 

@@ -19,6 +19,7 @@ from mock_server.app import create_app as create_mock
 from mock_server.config import ServerSettings
 from mock_server.listing import DEFAULT_LISTING
 from tests.conformance import broken_servers as broken
+from tests.conformance.sdk_server import create_sdk_server_app
 from x402_core.listing import load_listing
 from x402_harness.cli import main
 from x402_harness.stack import Stack, StackConfig
@@ -34,6 +35,7 @@ class Variant:
     on_request: broken.RequestRewrite | None = None
     listing_changes: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=lambda: dict(QUICK))
+    versions: frozenset[str] = frozenset({"v1", "v2"})
     fails: frozenset[str] = frozenset()
 
 
@@ -41,24 +43,36 @@ def _v(*fails: str, **kwargs: Any) -> Variant:
     return Variant(fails=frozenset(fails), **kwargs)
 
 
-PAID_FLOW = ("SRV-012", "SRV-014", "SRV-015", "SRV-016", "SRV-018", "SRV-019", "SRV-020")
+REFUSALS = ("SRV-014", "SRV-015", "SRV-016")
+PAID_FLOW = ("SRV-012", *REFUSALS, "SRV-017", "SRV-018", "SRV-019", "SRV-020", "SRV-021")
+PAID_FLOW += ("SRV-022",)  # an offer no payment can honour: every paid check fails
 VARIANTS: dict[str, Variant] = {
     "unpaid answered 401": _v("SRV-001", rewrite=lambda: broken.unpaid_is_401),
-    "no PAYMENT-REQUIRED header": _v("SRV-002", rewrite=lambda: broken.strip_offer_header),
+    "PAYMENT-REQUIRED not base64": _v("SRV-002", rewrite=lambda: broken.garble_offer_header),
+    "offers v2 only": _v("SRV-003", versions=frozenset({"v2"})),
+    "offers v1 only (not broken)": _v(versions=frozenset({"v1"})),
     "price differs from the listing": _v(
         "SRV-004", listing_changes={"max_amount_required_atomic": "60000"}
     ),
     "payTo differs from the listing": _v(
         "SRV-006", listing_changes={"pay_to": "0x000000000000000000000000000000000000b0b0"}
     ),
+    "maxTimeoutSeconds differs from the listing": _v(
+        "SRV-008", listing_changes={"max_timeout_seconds": 120}
+    ),
     "asset rewritten in the offer": _v(
-        "SRV-005", *PAID_FLOW, "SRV-022", rewrite=lambda: broken.OFFER_REWRITES["asset rewritten"]
+        "SRV-005", *PAID_FLOW, rewrite=lambda: broken.OFFER_REWRITES["asset rewritten"]
     ),
     "network rewritten in the offer": _v(
-        "SRV-007", *PAID_FLOW, "SRV-022", rewrite=lambda: broken.OFFER_REWRITES["network rewritten"]
+        "SRV-007",
+        *PAID_FLOW,
+        rewrite=lambda: broken.OFFER_REWRITES["network rewritten"],
     ),
     "extra missing from the offer": _v(
-        "SRV-009", *PAID_FLOW, "SRV-022", rewrite=lambda: broken.OFFER_REWRITES["extra missing"]
+        "SRV-009", *PAID_FLOW, rewrite=lambda: broken.OFFER_REWRITES["extra missing"]
+    ),
+    "v1 offer without mimeType and outputSchema": _v(
+        "SRV-010", rewrite=lambda: broken.v1_body_undescribed
     ),
     "asks payment before validating": _v("SRV-011", rewrite=lambda: broken.invalid_body_gets_402),
     "charges for an invalid body": _v(
@@ -67,21 +81,32 @@ VARIANTS: dict[str, Variant] = {
         on_request=broken.settle_despite_invalid_body,
     ),
     "402 for a malformed header": _v("SRV-013", rewrite=lambda: broken.malformed_header_gets_402),
-    "a refusal creates a job": _v(
-        "SRV-014", "SRV-015", "SRV-016", rewrite=lambda: broken.refusal_creates_job
+    "a refusal creates a job": _v(*REFUSALS, "SRV-017", rewrite=lambda: broken.refusal_creates_job),
+    "refusals read as unpaid": _v(
+        *REFUSALS, "SRV-017", rewrite=lambda: broken.refusal_reads_as_unpaid
     ),
-    "no job id in the paid answer": _v("SRV-018", rewrite=lambda: broken.drop_job_id),
+    "refusals without a reason": _v("SRV-017", rewrite=lambda: broken.refusal_without_reason),
+    "no job id in the paid answer": _v("SRV-018", "SRV-021", rewrite=lambda: broken.drop_job_id),
     "no PAYMENT-RESPONSE": _v("SRV-019", rewrite=lambda: broken.strip_header("payment-response")),
     "no X-PAYMENT-RESPONSE": _v(
         "SRV-020", rewrite=lambda: broken.strip_header("x-payment-response")
     ),
+    "no Location": _v("SRV-021", rewrite=lambda: broken.drop_location),
     "replay bought again": _v("SRV-022", rewrite=broken.ReplayRefused),
     "an unknown status word": _v("SRV-023", rewrite=lambda: broken.processing_is_running),
     "a terminal status reopens": _v("SRV-024", rewrite=broken.TerminalReopens),
+    "no Retry-After while running": _v("SRV-025", rewrite=lambda: broken.no_retry_after),
+    "status answers without the request's fields": _v(
+        "SRV-026", rewrite=lambda: broken.drop_status_fields
+    ),
     "images are not PNGs": _v("SRV-027", rewrite=lambda: broken.images_are_not_png),
     "500 for an unknown id": _v("SRV-028", rewrite=lambda: broken.unknown_id_is_500),
     "a failed job without its error": _v(
         "SRV-029", rewrite=lambda: broken.failure_without_error, headers={"X-Mock-Scenario": "fail"}
+    ),
+    "PAYMENT-REQUIRED of 10 KB": _v("SRV-030", rewrite=lambda: broken.oversize_offer_header(10)),
+    "PAYMENT-REQUIRED of 20 KB": _v(
+        "SRV-030", "SRV-031", rewrite=lambda: broken.oversize_offer_header(20)
     ),
 }
 
@@ -103,12 +128,12 @@ def _listing_file(tmp_path: Path, changes: dict[str, Any]) -> Path:
 
 
 def _grade_variant(variant: Variant, facilitator_url: str, tmp_path: Path) -> Report:
-    settings = ServerSettings(facilitator_url=facilitator_url)
-    if variant.listing_changes:
-        settings = ServerSettings(
-            facilitator_url=facilitator_url,
-            listing_path=_listing_file(tmp_path, variant.listing_changes),
-        )
+    listing = _listing_file(tmp_path, variant.listing_changes) if variant.listing_changes else None
+    settings = ServerSettings(
+        facilitator_url=facilitator_url,
+        versions=variant.versions,
+        **({"listing_path": listing} if listing else {}),
+    )
     app: Any = create_mock(settings)
     rewrite = variant.rewrite()
     if rewrite is not None or variant.on_request is not None:
@@ -130,6 +155,7 @@ def test_the_mock_passes_every_server_check(chain: str) -> None:
             stack.endpoint_url, stack.listing, rpc_url=stack.chain.rpc_url, headers=QUICK
         )
     assert report.failed_ids() == set()
+    assert report.errors() == []
     assert {r.check.id for r in report.results if r.outcome is Outcome.NOT_APPLICABLE} == {
         "SRV-029"
     }
@@ -141,13 +167,33 @@ def test_each_broken_server_fails_exactly_its_checks(
 ) -> None:
     variant = VARIANTS[name]
     report = _grade_variant(variant, facilitator_url, tmp_path)
-    assert report.failed_ids(Level.MUST) == variant.fails
+    assert report.failed_ids() == variant.fails
+    assert report.errors() == []
 
 
-def test_every_must_check_is_caught_by_some_broken_server() -> None:
+def test_every_check_is_caught_by_some_broken_server() -> None:
     caught = set().union(*(v.fails for v in VARIANTS.values()))
-    musts = {c.id for c in load_all().checks(Role.SERVER) if c.level is Level.MUST}
-    assert musts <= caught
+    assert {c.id for c in load_all().checks(Role.SERVER)} <= caught
+
+
+def test_a_v1_only_server_is_paid_in_v1(facilitator_url: str, tmp_path: Path) -> None:
+    report = _grade_variant(VARIANTS["offers v1 only (not broken)"], facilitator_url, tmp_path)
+    refused = report.result("SRV-014").verdict.evidence.as_dict()
+    assert "X-PAYMENT" in str(refused["sent"])
+    assert "PAYMENT-SIGNATURE" not in str(refused["sent"])
+    assert report.result("SRV-002").outcome is Outcome.NOT_APPLICABLE
+
+
+def test_a_server_without_status_routes_says_so_at_once(
+    facilitator_url: str, tmp_path: Path
+) -> None:
+    variant = _v(rewrite=lambda: broken.no_status_route)
+    report = _grade_variant(variant, facilitator_url, tmp_path)
+    job_checks = {"SRV-023", "SRV-024", "SRV-025", "SRV-026", "SRV-027", "SRV-028", "SRV-029"}
+    not_applicable = {r.check.id for r in report.results if r.outcome is Outcome.NOT_APPLICABLE}
+    assert job_checks <= not_applicable
+    assert "no status route" in report.result("SRV-023").verdict.evidence.note
+    assert report.result("SRV-023").seconds < 5  # said at the first poll, not at the deadline
 
 
 def test_command_line_grades_the_mock(capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,3 +224,66 @@ def test_command_line_refuses_bad_headers_and_remote_targets(
     assert "not on loopback" in capsys.readouterr().out
     assert main(["conformance", "server", "http://127.0.0.1:9/v1/images/generate"]) == 2
     assert "nothing answers at http://127.0.0.1:9" in capsys.readouterr().out
+
+
+def test_a_url_that_is_no_paid_endpoint_is_one_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with Stack() as stack:
+        code = main(["conformance", "server", stack.facilitator_url + "/supported"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "no x402 offer here" in out
+    assert "SRV-" not in out
+
+
+def test_the_x402_profile_grades_a_server_by_the_spec_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Stack() as stack:
+        code = main(
+            [
+                "conformance",
+                "server",
+                stack.endpoint_url,
+                "--profile",
+                "x402",
+                "--header",
+                "X-Mock-Scenario:quick",
+                "--json",
+                "/dev/stdout",
+            ]
+        )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "SRV-001" in out
+    assert "SRV-004" not in out  # the listing's price is xgen's rule
+
+
+JOB_CHECKS = {
+    "SRV-021",
+    "SRV-023",
+    "SRV-024",
+    "SRV-025",
+    "SRV-026",
+    "SRV-027",
+    "SRV-028",
+    "SRV-029",
+}
+"""They grade the stand-in endpoint behind the SDK's middleware, not the middleware."""
+SDK_SERVER_DEPARTURES = {
+    "SRV-003": "its 402 body is {}: v1 clients find no offer",
+    "SRV-011": "the middleware asks for payment before the route can validate the body",
+    "SRV-013": "a malformed payment header is answered 402, not transports-v2's 400",
+    "SRV-022": "it keeps no record of purchases: a re-sent payment is refused, its job lost",
+}
+
+
+def test_the_official_python_sdk_middleware_fails_no_must(facilitator_url: str) -> None:
+    """The SDK's FastAPI middleware, graded by every check but the stand-in's job checks: no
+    MUST fails; its SHOULD failures are its documented departures."""
+    with ServerThread(create_sdk_server_app(facilitator_url, LISTING)) as server:
+        checks = [c.id for c in load_all().checks(Role.SERVER) if c.id not in JOB_CHECKS]
+        report = grade_server(server.url + LISTING.path, LISTING, only=checks)
+    assert report.failed_ids(Level.MUST) == set()
+    assert report.failed_ids() == set(SDK_SERVER_DEPARTURES)
+    assert report.errors() == []
+    assert report.result("SRV-013").verdict.evidence.note == "answered [402]"

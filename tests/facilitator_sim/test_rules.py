@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilitator_sim.chains.ledger import LedgerChain
+from facilitator_sim.chains.base import Chain
+from facilitator_sim.chains.evm import EvmChain
+from facilitator_sim.chains.ledger import REVERT_NOT_YET_VALID, LedgerChain
 from facilitator_sim.requests import parse_request
 from facilitator_sim.rules import RULES, Policy
 from facilitator_sim.service import Facilitator
@@ -207,8 +209,6 @@ def test_unsupported_scheme() -> None:
 def test_window_edges() -> None:
     facilitator = make_facilitator()
     now = facilitator.chain.now()
-    at_edge = authorization(PAYER, valid_after=now, valid_before=now + 300)
-    assert verify(verify_body(2, auth=at_edge), facilitator)[1] != Reason.VALID_AFTER
     future = authorization(PAYER, valid_after=now + 5, valid_before=now + 300)
     assert verify(verify_body(2, auth=future), facilitator) == (False, Reason.VALID_AFTER)
     margin = Policy().settle_margin_seconds
@@ -257,3 +257,28 @@ def test_rules_are_in_the_documented_order() -> None:
         "balance_suffices",
         "simulation_succeeds",
     ]
+
+
+@pytest.mark.parametrize(("after", "valid"), [(0, False), (-1, True)])
+def test_valid_after_edge_is_the_chains(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch, after: int, valid: bool
+) -> None:
+    """At validAfter == now the token reverts (it needs now > validAfter): verify says so, and
+    one second later both accept. The clock is pinned, on the ledger and on Anvil alike."""
+    now = chain.now() + 100
+    monkeypatch.setattr(chain, "now", lambda: now)
+    if isinstance(chain, EvmChain):
+        chain.rpc("evm_setNextBlockTimestamp", [now])
+    auth = authorization(PAYER, valid_after=now + after, valid_before=now + 200)
+    body = parse_request(_json(verify_body(2, auth=auth)))
+    facilitator = Facilitator(chain, facilitator_wallet().address)
+    verified = facilitator.verify(body)
+    signature = sign_authorization(PAYER.private_key, TOKEN_DOMAIN, auth)
+    revert = chain.simulate_transfer(USDC, auth, signature)
+    assert (verified.is_valid, verified.invalid_reason) == (
+        (True, None) if valid else (False, Reason.VALID_AFTER)
+    )
+    assert revert == (None if valid else REVERT_NOT_YET_VALID)
+    settled = facilitator.settle(body)
+    assert settled.success is valid
+    assert chain.authorization_used(USDC, PAYER.address, auth.nonce) is valid

@@ -25,7 +25,15 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from facilitator_sim.contracts import ARTIFACT_PATH, SOURCE_PATH, load_token_artifact
+from facilitator_sim.contracts import (
+    ARTIFACT_PATH,
+    MULTICALL_ARTIFACT_PATH,
+    MULTICALL_SOURCE_PATH,
+    SOURCE_PATH,
+    ContractArtifact,
+    load_multicall_artifact,
+    load_token_artifact,
+)
 from x402_core.wallets import TestWallet, test_wallet
 from x402_service.serving import free_port
 
@@ -56,32 +64,40 @@ ACCEPT_ALL = "0x631626ba7e60e01b60005260206000f3"
 RETURN_ZERO = "0x60206000f3"
 
 
-def test_artifact_is_fresh(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "artifact"),
+    [("EIP3009Token", ARTIFACT_PATH), ("Multicall3", MULTICALL_ARTIFACT_PATH)],
+)
+def test_artifact_is_fresh(tmp_path: Path, name: str, artifact: Path) -> None:
     if shutil.which("node") is None:
-        pytest.fail("node is not on PATH; it is needed to run scripts/build_token.js")
+        pytest.fail("node is not on PATH; it is needed to run scripts/build_contract.js")
     if not (REPO_ROOT / "node_modules" / "solc" / "package.json").is_file():
         pytest.fail(f"node_modules/solc is missing: run `npm install` in {REPO_ROOT}")
     out = tmp_path / "out.json"
     build = subprocess.run(
-        ["node", "scripts/build_token.js", str(out)],
+        ["node", "scripts/build_contract.js", name, str(out)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert build.returncode == 0, f"scripts/build_token.js failed:\n{build.stderr}"
-    generated, committed = json.loads(out.read_text()), json.loads(ARTIFACT_PATH.read_text())
+    assert build.returncode == 0, f"scripts/build_contract.js failed:\n{build.stderr}"
+    generated, committed = json.loads(out.read_text()), json.loads(artifact.read_text())
     keys = generated.keys() | committed.keys()
     stale = sorted(key for key in keys if generated.get(key) != committed.get(key))
-    hint = "the committed token artifact is stale: run `node scripts/build_token.js`"
+    hint = f"the committed {name} artifact is stale: run `node scripts/build_contract.js {name}`"
     assert not stale, f"{hint} (keys that differ: {stale})"
-    assert out.read_text() == ARTIFACT_PATH.read_text(), hint
+    assert out.read_text() == artifact.read_text(), hint
 
 
-def test_source_hash_matches() -> None:
-    expected = hashlib.sha256(SOURCE_PATH.read_bytes()).hexdigest()
-    assert load_token_artifact().source_sha256 == expected, "run `node scripts/build_token.js`"
+@pytest.mark.parametrize(
+    ("source", "artifact"),
+    [(SOURCE_PATH, load_token_artifact), (MULTICALL_SOURCE_PATH, load_multicall_artifact)],
+)
+def test_source_hash_matches(source: Path, artifact: Callable[[], ContractArtifact]) -> None:
+    expected = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert artifact().source_sha256 == expected, "run `node scripts/build_contract.js NAME`"
 
 
 def _wait_for_chain(proc: subprocess.Popen[str], url: str, timeout: float = 20) -> None:

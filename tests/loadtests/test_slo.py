@@ -1,32 +1,18 @@
-"""SLO thresholds: read from flags and files, judged against Locust's stats CSV."""
+"""SLO thresholds: read from flags and files (every mistake one clear SloError), judged against a
+run's stats; the sample SLO files in examples/ load."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from loadtests.runner import LoadPlanError, seconds_of
-from loadtests.slo import (
-    SloError,
-    Threshold,
-    breaches,
-    load_thresholds,
-    parse_threshold,
-    read_stats,
-)
+from loadtests.slo import METRICS, SloError, Threshold, judge, load_thresholds, parse_threshold
+from loadtests.snapshot import RequestStats
 
-STATS = """Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%
-POST,POST generate (paid),100,2,4,6,1,90,300,10,0.2,4,5,6,7,9,40,60,80,90,90,90
-,Aggregated,400,2,3,5,1,900,300,40,0.2,3,4,5,6,8,30,500,700,900,900,900
-"""  # noqa: E501
-
-
-@pytest.fixture
-def stats(tmp_path: Path) -> Path:
-    path = tmp_path / "run_stats.csv"
-    path.write_text(STATS)
-    return path
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_thresholds_read_from_flags() -> None:
@@ -34,9 +20,25 @@ def test_thresholds_read_from_flags() -> None:
     assert parse_threshold("POST generate (paid):p99 < 1500") == Threshold(
         "POST generate (paid)", "p99", 1500
     )
-    for bad in ("p95>500", "p42<1", "fast"):
-        with pytest.raises(SloError):
-            parse_threshold(bad)
+    assert parse_threshold("time to completed job [instant]:p95<5000") == Threshold(
+        "time to completed job [instant]", "p95", 5000
+    )
+
+
+@pytest.mark.parametrize("bad", ["p95>500", "p42<1", "fast", "p95<1.2.3", "p95<-1", "p95<0"])
+def test_unreadable_thresholds_are_one_error(bad: str) -> None:
+    with pytest.raises(SloError, match="expected"):
+        parse_threshold(bad)
+
+
+@given(
+    name=st.text(st.characters(exclude_characters=":\n\r"), max_size=30).map(str.strip),
+    metric=st.sampled_from(METRICS),
+    limit=st.floats(min_value=0.001, max_value=1e6),
+)
+def test_a_written_threshold_reads_back(name: str, metric: str, limit: float) -> None:
+    text = f"{name}:{metric}<{limit!r}" if name else f"{metric}<{limit!r}"
+    assert parse_threshold(text) == Threshold(name or "Aggregated", metric, limit)
 
 
 def test_thresholds_read_from_json_and_toml(tmp_path: Path) -> None:
@@ -51,23 +53,55 @@ def test_thresholds_read_from_json_and_toml(tmp_path: Path) -> None:
     ]
 
 
-def test_breaches_name_the_threshold_and_the_value(stats: Path) -> None:
-    seen = read_stats(stats)
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("missing.toml", None, "cannot read SLO file"),
+        ("broken.toml", "[Aggregated\np95 = 1", "cannot read SLO file"),
+        ("broken.json", "{", "cannot read SLO file"),
+        ("list.json", "[1, 2]", "expected a table of request names"),
+        ("flat.toml", "p95 = 500\n", "expected a table of request names"),
+        ("metric.toml", "[Aggregated]\np42 = 5\n", "metric 'p42'"),
+        ("limit.toml", '[Aggregated]\np95 = "fast"\n', "limit 'fast'"),
+        ("bool.json", '{"Aggregated": {"p95": true}}', "limit True"),
+        ("zero.json", '{"Aggregated": {"failure_ratio": 0}}', "above 0"),
+    ],
+)
+def test_a_bad_slo_file_is_one_error_naming_it(
+    tmp_path: Path, name: str, text: str | None, says: str
+) -> None:
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(SloError, match=r"expected|cannot read") as raised:
+        load_thresholds(path)
+    assert says in str(raised.value)
+    assert str(path) in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_every_slo_file_in_examples_loads() -> None:
+    files = sorted(EXAMPLES.rglob("slo*.toml")) + sorted(EXAMPLES.rglob("slo*.json"))
+    assert files, "examples/ ships a sample SLO file"
+    for path in files:
+        assert load_thresholds(path), path
+
+
+def test_judged_thresholds_name_the_threshold_and_the_value() -> None:
+    stats = {
+        "POST generate (paid)": RequestStats(100, 2, {"p50": 4, "p95": 40, "p99": 80}),
+        "Aggregated": RequestStats(400, 2, {"p50": 3, "p95": 30, "p99": 700}),
+    }
     thresholds = [
         parse_threshold("p95<100"),
         parse_threshold("POST generate (paid):p99<50"),
         parse_threshold("POST generate (paid):failure_ratio<0.01"),
         parse_threshold("GET nothing:p95<1"),
     ]
-    found = breaches(thresholds, seen)
-    assert [str(b) for b in found] == [
+    judged = judge(thresholds, stats)
+    assert [j.passed for j in judged] == [True, False, False, False]
+    assert [str(j) for j in judged[1:]] == [
         "POST generate (paid): p99 < 50 — was 80",
         "POST generate (paid): failure_ratio < 0.01 — was 0.02",
         "GET nothing: p95 < 1 — never requested",
     ]
-
-
-def test_run_times_in_locust_spelling() -> None:
-    assert [seconds_of(t) for t in ("30", "30s", "2m", "1h30m")] == [30, 30, 120, 5400]
-    with pytest.raises(LoadPlanError):
-        seconds_of("soon")

@@ -1,36 +1,67 @@
-"""`x402-harness load`: paying users with Locust against the stack (or a target), SLO-gated."""
+"""`x402-harness load`: paying users with Locust against the stack (or a target), gated on
+purchases, failures, SLOs and the stack's invariants."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from rich.table import Table
+import httpx
+from rich.markup import escape
 
 from conformance.target import admin_headers
+from loadtests.funding import Funding, facilitator_named_by, fund_wallets
+from loadtests.gate import DEFAULT_MAX_FAILURE_RATIO, GateRules, Verdict, verdict
 from loadtests.invariants import Invariant, check_invariants
-from loadtests.runner import LoadPlan, LocustRun, run_locust
-from loadtests.slo import Breach, Threshold, breaches, load_thresholds, parse_threshold, read_stats
-from loadtests.wallets import DEFAULT_FIRST_WALLET, FUNDED_USDC_ATOMIC, pool
+from loadtests.options import DEFAULT_ENDPOINT_PATH, UserOptions
+from loadtests.plan import LoadPlan, LoadPlanError, Target, target_of
+from loadtests.runner import LocustRun, run_locust
+from loadtests.slo import Threshold, load_thresholds, parse_threshold
+from loadtests.wallets import pool
+from mock_server.scenarios import SCENARIOS
+from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet
 from x402_harness.commands.conformance.targets import refuse_remote
+from x402_harness.commands.load_report import ProgressPrinter, print_summary
 from x402_harness.console import console
-from x402_harness.stack import Stack, StackConfig
+from x402_harness.stack import ADMIN_PATH, Stack, StackConfig
+from x402_service.serving import free_port
+
+INTERRUPTED_EXIT = 130
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "load",
-        help="load-test with paying Locust users, gated on SLOs and the stack's invariants",
-        description="Run Locust headless against the stack it starts (or --target), write CSV "
-        "and HTML reports, print a summary, and exit 1 when an SLO threshold or an invariant "
-        "(settlements = jobs, no authorization settled twice, payee paid once per job) breaks.",
+        help="load-test with paying Locust users, gated on purchases, SLOs and invariants",
+        description="Run Locust headless against the stack it starts (or --target), showing "
+        "progress, writing CSV and HTML reports and printing a summary. Exit 1 when nothing was "
+        "bought, when more requests failed than --max-failure-ratio allows, or when an SLO "
+        "threshold or an invariant (settlements = jobs, no authorization settled twice, payee "
+        "paid once per job) breaks; exit 130 after Ctrl-C (with the summary so far).",
     )
+    # Values such as `-5s` are values, not options (Python 3.13 reads them so already).
+    parser._negative_number_matcher = re.compile(r"^-\.?\d")
     parser.add_argument("--users", type=int, default=20, help="simulated users (default 20)")
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     parser.add_argument("--run-time", default="30s", help="e.g. 30s, 5m (default 30s)")
     parser.add_argument("--processes", type=int, default=1, help="Locust worker processes")
-    parser.add_argument("--target", help="a running server's base URL instead of the stack")
-    parser.add_argument("--admin-url", help="the target's admin API, for the invariants")
+    parser.add_argument(
+        "--target",
+        help="a running server's base URL (or its endpoint's URL) instead of the stack",
+    )
+    parser.add_argument(
+        "--admin-url",
+        help=f"the target's admin API, for the invariants (default: TARGET{ADMIN_PATH} if it "
+        "answers there)",
+    )
+    parser.add_argument(
+        "--facilitator-url",
+        help="the target's facilitator, to check and fund the load wallets (default: the one "
+        "the target's admin API names)",
+    )
     parser.add_argument("--admin-token", default="", help="the target's admin API token")
     parser.add_argument("--chain", default="ledger", help="stack chain: ledger, anvil or a URL")
     parser.add_argument("--slo", type=Path, help="thresholds file (JSON or TOML)")
@@ -40,6 +71,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar="[NAME:]METRIC<LIMIT",
         help="a threshold, e.g. p95<500 or 'POST generate (paid):p99<1500' (repeatable)",
+    )
+    parser.add_argument(
+        "--max-failure-ratio",
+        type=float,
+        default=DEFAULT_MAX_FAILURE_RATIO,
+        help=f"fail when more requests fail (default {DEFAULT_MAX_FAILURE_RATIO:g}; 0: any)",
     )
     parser.add_argument("--scenario", default="", help="X-Mock-Scenario of every purchase")
     parser.add_argument("--wallets", type=int, default=100, help="funded wallets in the pool")
@@ -52,79 +89,106 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--think-time",
-        type=_think_time,
-        default=(0.5, 1.5),
+        default="0.5-1.5",
         metavar="MIN-MAX",
         help="seconds a user waits between tasks (default 0.5-1.5)",
     )
     parser.add_argument(
         "--weights",
-        type=_weights,
-        default=(3, 1, 1),
+        default="3,1,1",
         metavar="PAYING,PROBE,POLLER",
         help="how many of each user kind per mix (default 3,1,1)",
     )
     parser.add_argument("--out", type=Path, default=Path("load-report"), help="report directory")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the verdict here")
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow a target that is not on loopback"
     )
 
 
+@dataclass(frozen=True)
+class LoadRequest:
+    """Every flag, checked: what `run` needs before it starts anything."""
+
+    plan: LoadPlan
+    users: UserOptions
+    thresholds: list[Threshold]
+    rules: GateRules
+    target: Target | None
+
+
+def checked(args: argparse.Namespace) -> LoadRequest:
+    """The flags as a LoadRequest; LoadPlanError or SloError (one line each) when one is wrong."""
+    thresholds = [parse_threshold(t) for t in args.threshold]
+    if args.slo:
+        thresholds += load_thresholds(args.slo)
+    if not 0 <= args.max_failure_ratio <= 1:
+        raise LoadPlanError(f"--max-failure-ratio {args.max_failure_ratio:g}: expected 0-1")
+    target = None
+    if args.target:
+        target = target_of(args.target, DEFAULT_ENDPOINT_PATH)
+        refuse_remote(
+            [target.host, args.admin_url, args.facilitator_url], allowed=args.allow_remote
+        )
+    elif args.admin_url or args.facilitator_url:
+        raise LoadPlanError("--admin-url and --facilitator-url go with --target")
+    elif args.scenario and args.scenario not in SCENARIOS:
+        raise LoadPlanError(f"--scenario {args.scenario!r}: expected one of {', '.join(SCENARIOS)}")
+    users = UserOptions(
+        endpoint_path=target.endpoint_path if target else DEFAULT_ENDPOINT_PATH,
+        scenario=args.scenario,
+        wallets=args.wallets,
+        presign=args.presign,
+        replays=args.replays,
+        think_time=_think_time(args.think_time),
+        weights=_weights(args.weights),
+    )
+    plan = LoadPlan(
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        run_time=args.run_time,
+        processes=args.processes,
+        locust_args=users.locust_args(),
+    )
+    _check_writable(args.out, args.json)
+    rules = GateRules(max_failure_ratio=args.max_failure_ratio, expect_purchases=users.buys)
+    return LoadRequest(plan, users, thresholds, rules, target)
+
+
 def _think_time(text: str) -> tuple[float, float]:
     low, sep, high = text.partition("-")
     try:
-        bounds = (float(low), float(high if sep else low))
+        return float(low), float(high if sep else low)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not MIN-MAX seconds") from None
-    if not 0 <= bounds[0] <= bounds[1]:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected 0 <= MIN <= MAX")
-    return bounds
+        raise LoadPlanError(
+            f"--think-time {text!r}: expected MIN-MAX seconds, e.g. 0.5-1.5"
+        ) from None
 
 
 def _weights(text: str) -> tuple[int, int, int]:
     parts = text.split(",")
     if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected three whole numbers, e.g. 3,1,1")
+        raise LoadPlanError(f"--weights {text!r}: expected three whole numbers, e.g. 3,1,1")
     paying, probe, poller = (int(p) for p in parts)
-    if paying + probe + poller == 0:
-        raise argparse.ArgumentTypeError("at least one weight must be above 0")
     return paying, probe, poller
 
 
+def _check_writable(out: Path, json_path: Path | None) -> None:
+    if out.exists() and not out.is_dir():
+        raise LoadPlanError(f"--out {out}: exists and is not a directory")
+    if json_path is not None and not json_path.parent.is_dir():
+        raise LoadPlanError(f"--json {json_path}: no directory {json_path.parent} to write it in")
+
+
 def run(args: argparse.Namespace) -> int:
-    thresholds = [parse_threshold(t) for t in args.threshold]
-    if args.slo:
-        thresholds += load_thresholds(args.slo)
+    request = checked(args)
     args.out.mkdir(parents=True, exist_ok=True)
-    options = {
-        "--x402-scenario": args.scenario,
-        "--x402-wallets": args.wallets,
-        "--x402-presign": args.presign,
-        "--x402-first-wallet": DEFAULT_FIRST_WALLET,
-        "--x402-replays": args.replays,
-        "--x402-think-min": args.think_time[0],
-        "--x402-think-max": args.think_time[1],
-        "--x402-paying-weight": args.weights[0],
-        "--x402-probe-weight": args.weights[1],
-        "--x402-poller-weight": args.weights[2],
-    }
-    locust_args = [part for name, value in options.items() for part in (name, str(value))]
-    if args.target:
-        refuse_remote([args.target, args.admin_url], allowed=args.allow_remote)
-        plan = _plan(args, args.target, locust_args)
-        locust = run_locust(plan)
-        headers = admin_headers(args.admin_token)
-        invariants = (
-            check_invariants(args.admin_url, price=0, headers=headers) if args.admin_url else []
-        )
-        return _report(args, plan, locust, thresholds, invariants)
+    if request.target is not None:
+        return _run_against_target(args, request, request.target)
     with Stack(StackConfig(chain=args.chain)) as stack:
-        for wallet in pool(DEFAULT_FIRST_WALLET, args.wallets):
-            stack.chain.set_balance(stack.token, wallet.address, FUNDED_USDC_ATOMIC)
+        _print_funding(fund_wallets(stack.facilitator_url, _wallets(request), STARTING_USDC_ATOMIC))
         before = stack.chain.balance_of(stack.token, stack.pay_to)
-        plan = _plan(args, stack.server_url, locust_args)
-        console.print(f"load: {args.users} users for {args.run_time} against {stack.endpoint_url}")
-        locust = run_locust(plan)
+        locust = _run(args, request, stack.server_url, stack.endpoint_url)
         rise = _payee_rise(stack, before)
         invariants = check_invariants(
             stack.admin_url,
@@ -132,62 +196,103 @@ def run(args: argparse.Namespace) -> int:
             payee_rise=rise,
             headers=stack.admin_headers,
         )
-        return _report(args, plan, locust, thresholds, invariants)
+        return _finish(args, request, locust, invariants, [])
+
+
+def _run_against_target(args: argparse.Namespace, request: LoadRequest, target: Target) -> int:
+    headers = admin_headers(args.admin_token)
+    admin_url = args.admin_url or _admin_api_at(target.host, headers)
+    facilitator_url = args.facilitator_url or (
+        admin_url and facilitator_named_by(admin_url, headers)
+    )
+    wallets = _wallets(request)
+    if facilitator_url:
+        _print_funding(fund_wallets(facilitator_url, wallets, STARTING_USDC_ATOMIC))
+    else:
+        console.print(
+            "[yellow]warning:[/yellow] the load wallets' balances could not be checked: pass "
+            "--facilitator-url (a harness facilitator funds them) or fund test wallets "
+            f"#{wallets[0].index}–#{wallets[-1].index} yourself"
+        )
+    locust = _run(args, request, target.host, target.endpoint_url)
+    problems: list[str] = []
+    invariants: list[Invariant] = []
+    if admin_url:
+        try:
+            invariants = check_invariants(admin_url, price=0, headers=headers)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            problems.append(f"the invariants could not be read from {admin_url}: {exc}")
+    else:
+        console.print(f"invariants not checked: no admin API at {target.host}{ADMIN_PATH}")
+    return _finish(args, request, locust, invariants, problems)
+
+
+def _admin_api_at(host: str, headers: dict[str, str]) -> str | None:
+    """The mock's admin API below the target, if it answers there."""
+    url = host + ADMIN_PATH
+    try:
+        health = httpx.get(url + "/health", headers=headers, timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    return url if isinstance(health, dict) and health.get("status") == "ok" else None
+
+
+def _wallets(request: LoadRequest) -> list[TestWallet]:
+    return pool(request.users.first_wallet, request.users.wallets)
+
+
+def _print_funding(funding: Funding) -> None:
+    if funding.ok:
+        console.print(f"wallets: {escape(funding.message)}")
+    else:
+        console.print(f"[yellow]warning:[/yellow] {escape(funding.message)}")
+
+
+def _run(args: argparse.Namespace, request: LoadRequest, host: str, endpoint: str) -> LocustRun:
+    plan = request.plan
+    console.print(f"load: {plan.users} users for {plan.run_time} against {endpoint}")
+    with ProgressPrinter(console) as progress:
+        return run_locust(
+            request.plan,
+            host,
+            args.out / "locust",
+            html=args.out / "locust.html",
+            master_port=free_port() if request.plan.processes > 1 else None,
+            on_progress=progress,
+        )
 
 
 def _payee_rise(stack: Stack, before: int) -> int | None:
     try:
         return stack.chain.balance_of(stack.token, stack.pay_to) - before
     except Exception as exc:  # the chain may be the thing that failed under load
-        console.print(f"[yellow]payee balance unreadable after the run: {exc}[/yellow]")
+        console.print(
+            f"[yellow]payee balance unreadable after the run:[/yellow] {escape(repr(exc))}"
+        )
         return None
 
 
-def _plan(args: argparse.Namespace, host: str, locust_args: list[str]) -> LoadPlan:
-    return LoadPlan(
-        host=host,
-        csv_prefix=args.out / "locust",
-        users=args.users,
-        spawn_rate=args.spawn_rate,
-        run_time=args.run_time,
-        processes=args.processes,
-        html=args.out / "locust.html",
-        locust_args=locust_args,
-    )
-
-
-def _report(
+def _finish(
     args: argparse.Namespace,
-    plan: LoadPlan,
+    request: LoadRequest,
     locust: LocustRun,
-    thresholds: list[Threshold],
     invariants: list[Invariant],
+    problems: list[str],
 ) -> int:
-    stats_csv = plan.csv_prefix.with_name(plan.csv_prefix.name + "_stats.csv")
-    if locust.exit_code != 0 or not stats_csv.is_file():
-        console.print(
-            f"[red]Locust failed (exit {locust.exit_code}):[/red]\n{locust.output[-2000:]}"
-        )
-        return 1
-    stats = read_stats(stats_csv)
-    table = Table(title="load summary", title_justify="left")
-    for column in ("request", "count", "failures", "p50 ms", "p95 ms", "p99 ms"):
-        table.add_column(column, justify="left" if column == "request" else "right")
-    for name, seen in stats.items():
-        table.add_row(
-            name,
-            str(seen.count),
-            str(seen.failures),
-            *(f"{seen.percentiles[p]:.0f}" for p in ("50%", "95%", "99%")),
-        )
-    console.print(table)
-    if plan.processes > 1:
-        console.print(f"workers connected: {locust.workers_connected} of {plan.processes}")
-    found: list[Breach] = breaches(thresholds, stats)
-    for breach in found:
-        console.print(f"[red]SLO broken:[/red] {breach}")
-    for invariant in invariants:
-        mark = "[green]holds[/green]" if invariant.holds else "[red]BROKEN[/red]"
-        console.print(f"invariant {mark}: {invariant.name} ({invariant.detail})")
-    console.print(f"reports: {stats_csv} and {plan.html}")
-    return 1 if found or not all(i.holds for i in invariants) else 0
+    if locust.exit_code != 0 and not locust.interrupted:
+        problems = [*problems, f"Locust exited {locust.exit_code}: {locust.output_tail(600)}"]
+    found: Verdict = verdict(
+        locust.snapshot,
+        rules=request.rules,
+        thresholds=request.thresholds,
+        invariants=invariants,
+        problems=problems,
+        interrupted=locust.interrupted,
+    )
+    print_summary(console, locust, found, processes=request.plan.processes)
+    console.print(f"reports: {args.out}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(found.to_json(), indent=2) + "\n")
+    if locust.interrupted:
+        return INTERRUPTED_EXIT
+    return 0 if found.passed else 1

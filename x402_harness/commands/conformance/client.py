@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from conformance.catalog import Profile
 from conformance.client import ClientRun, CommandClient, grade_client
 from conformance.client.session import SCENARIO_TIMEOUTS
 from conformance.report import Report
@@ -60,6 +61,7 @@ def grade(args: argparse.Namespace) -> Report:
             scenarios=args.scenario,
             timeout=args.timeout,
             only=args.only,
+            profile=Profile(args.profile),
             progress=_progress,
         )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from conformance.facilitator import REASON_TABLES, grade_facilitator
+from conformance.catalog import Profile
+from conformance.facilitator import TABLE_NAMES, grade_facilitator
 from conformance.report import Report
 from x402_core.wallets import test_wallet
 from x402_harness.commands.conformance.targets import refuse_remote, require_answering
@@ -24,10 +25,11 @@ def add_parser(
     parser.add_argument("url", help="the facilitator's base URL, e.g. http://127.0.0.1:4021")
     parser.add_argument(
         "--reasons",
-        choices=REASON_TABLES,
+        choices=TABLE_NAMES,
         default="ours",
-        help="which reason strings refusals must carry: this harness's (default), the official "
-        "x402 SDK's, or any refusal",
+        help="which implementation's reason strings refusals must carry: this harness's "
+        "(default), the official Python SDK's (python-sdk; x402-sdk is the same), the official "
+        "TypeScript SDK's (ts-sdk), or any refusal",
     )
     parser.add_argument(
         "--rpc-url", help="the chain's RPC URL: enables on-chain checks (balances, cancelling)"
@@ -49,4 +51,5 @@ def grade(args: argparse.Namespace) -> Report:
         rpc_url=args.rpc_url,
         payer=test_wallet(args.payer_index),
         only=args.only,
+        profile=Profile(args.profile),
     )

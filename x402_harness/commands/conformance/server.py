@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from conformance.catalog import Profile
 from conformance.report import Report
 from conformance.server import grade_server
 from mock_server.listing import DEFAULT_LISTING
@@ -68,4 +69,5 @@ def grade(args: argparse.Namespace) -> Report:
         headers=dict(args.header),
         poll_timeout=args.poll_timeout,
         only=args.only,
+        profile=Profile(args.profile),
     )

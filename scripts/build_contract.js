@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Compiles facilitator_sim/contracts/EIP3009Token.sol with the pinned npm `solc` and writes a
-// deterministic JSON artifact (no metadata hash, fixed key order).
+// Compiles facilitator_sim/contracts/NAME.sol (contract NAME) with the pinned npm `solc` and
+// writes a deterministic JSON artifact (no metadata hash, fixed key order).
 //
-// Usage: node scripts/build_token.js [OUTPUT_PATH]
-//   OUTPUT_PATH defaults to facilitator_sim/contracts/EIP3009Token.json.
+// Usage: node scripts/build_contract.js NAME [OUTPUT_PATH]
+//   NAME is EIP3009Token (the token) or Multicall3 (the call batcher);
+//   OUTPUT_PATH defaults to facilitator_sim/contracts/NAME.json.
 'use strict';
 
 const crypto = require('crypto');
@@ -11,9 +12,7 @@ const fs = require('fs');
 const path = require('path');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
-const CONTRACT_NAME = 'EIP3009Token';
-const SOURCE_UNIT = 'facilitator_sim/contracts/EIP3009Token.sol';
-const DEFAULT_OUTPUT = path.join(REPO_ROOT, 'facilitator_sim', 'contracts', 'EIP3009Token.json');
+const CONTRACTS = ['EIP3009Token', 'Multicall3'];
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: 'cancun',
@@ -21,7 +20,7 @@ const SETTINGS = {
 };
 
 function fail(message) {
-  process.stderr.write(`build_token: ${message}\n`);
+  process.stderr.write(`build_contract: ${message}\n`);
   process.exit(1);
 }
 
@@ -33,14 +32,14 @@ function loadSolc() {
   }
 }
 
-function compile(solc, source) {
+function compile(solc, name, sourceUnit, source) {
   const input = {
     language: 'Solidity',
-    sources: { [SOURCE_UNIT]: { content: source } },
+    sources: { [sourceUnit]: { content: source } },
     settings: {
       ...SETTINGS,
       outputSelection: {
-        [SOURCE_UNIT]: { [CONTRACT_NAME]: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] },
+        [sourceUnit]: { [name]: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] },
       },
     },
   };
@@ -51,22 +50,28 @@ function compile(solc, source) {
   }
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
-    fail(`${errors.length} compile error(s) in ${SOURCE_UNIT}`);
+    fail(`${errors.length} compile error(s) in ${sourceUnit}`);
   }
-  const contract = output.contracts?.[SOURCE_UNIT]?.[CONTRACT_NAME];
+  const contract = output.contracts?.[sourceUnit]?.[name];
   if (!contract || !contract.evm?.deployedBytecode?.object) {
-    fail(`solc produced no bytecode for ${CONTRACT_NAME}`);
+    fail(`solc produced no bytecode for ${name}`);
   }
   return contract;
 }
 
 function main() {
-  const outputPath = path.resolve(process.argv[2] || DEFAULT_OUTPUT);
-  const sourceBytes = fs.readFileSync(path.join(REPO_ROOT, SOURCE_UNIT));
+  const name = process.argv[2];
+  if (!CONTRACTS.includes(name)) {
+    fail(`usage: node scripts/build_contract.js NAME [OUTPUT_PATH]; NAME is one of ${CONTRACTS.join(', ')}`);
+  }
+  const sourceUnit = `facilitator_sim/contracts/${name}.sol`;
+  const defaultOutput = path.join(REPO_ROOT, 'facilitator_sim', 'contracts', `${name}.json`);
+  const outputPath = path.resolve(process.argv[3] || defaultOutput);
+  const sourceBytes = fs.readFileSync(path.join(REPO_ROOT, sourceUnit));
   const solc = loadSolc();
-  const contract = compile(solc, sourceBytes.toString('utf8'));
+  const contract = compile(solc, name, sourceUnit, sourceBytes.toString('utf8'));
   const artifact = {
-    contractName: CONTRACT_NAME,
+    contractName: name,
     compiler: solc.version(),
     settings: SETTINGS,
     sourceSha256: crypto.createHash('sha256').update(sourceBytes).digest('hex'),
