@@ -23,6 +23,10 @@ FUNDED = test_wallet(1)
 FRESH = test_wallet(150)
 
 
+JSON = {"content-type": "application/json"}
+"""Admin requests with a body send it as JSON (others are refused before they are read)."""
+
+
 @pytest.fixture
 def admin(chain: Chain) -> Iterator[httpx.Client]:
     with (
@@ -67,9 +71,28 @@ def ledger_admin() -> Iterator[tuple[httpx.Client, LedgerChain]]:
     chain = LedgerChain()
     with (
         ServerThread(create_app(chain)) as server,
-        httpx.Client(base_url=server.url + "/__facilitator__") as http,
+        httpx.Client(base_url=server.url + "/__facilitator__", headers=JSON) as http,
     ):
         yield http, chain
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"content-type": "text/plain"},
+        {"content-type": "application/x-www-form-urlencoded"},
+        {"origin": "https://attacker.example", **{"content-type": "application/json"}},
+        {"host": "attacker.example", **{"content-type": "application/json"}},
+    ],
+)
+def test_a_cross_site_or_rebound_fund_request_changes_nothing(
+    ledger_admin: tuple[httpx.Client, LedgerChain], headers: dict[str, str]
+) -> None:
+    http, chain = ledger_admin
+    body = json.dumps({"address": FRESH.address, "amount": 5})
+    answer = http.post("/fund", content=body, headers=headers)
+    assert answer.status_code in (403, 415)
+    assert chain.balance_of(USDC, FRESH.address) == 0
 
 
 BAD_BODIES: list[Any] = [
