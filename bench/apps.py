@@ -40,12 +40,11 @@ def verify_app() -> Starlette:
 
 def bare_402_app() -> Starlette:
     """The HTTP ceiling for the paywall: answers the mock's exact 402 bytes, computing nothing."""
-    from mock_server.listing import DEFAULT_LISTING
     from mock_server.paywall import offer
-    from x402_core.listing import load_listing
+    from x402_core.xgen import xgen_listing
 
     headers, body = offer(
-        load_listing(DEFAULT_LISTING),
+        xgen_listing(),
         "http://127.0.0.1/v1/images/generate",
         frozenset({"v1", "v2"}),
         "payment_required",

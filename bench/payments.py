@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 
-from mock_server.listing import DEFAULT_LISTING
-from mock_server.paywall import requirements_v2
 from x402_core.eip3009 import Authorization
-from x402_core.listing import load_listing
 from x402_core.payments import pay_v2, sign_exact_payload, terms_of
 from x402_core.wallets import TestWallet
+from x402_core.xgen import xgen_listing
 
-LISTING = load_listing(DEFAULT_LISTING)
-REQUIREMENTS = requirements_v2(LISTING)
+LISTING = xgen_listing()
+REQUIREMENTS = LISTING.requirements_v2()
 TERMS = terms_of(REQUIREMENTS)
 
 

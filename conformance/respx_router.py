@@ -30,14 +30,12 @@ from x402_core.headers import (
     encode_header,
 )
 from x402_core.keccak import keccak
-from x402_core.listing import Listing
+from x402_core.listing import InputLocation, InvalidRequestError, Listing
 from x402_core.models import (
     PaymentPayloadV2,
     PaymentRequiredV1,
     PaymentRequiredV2,
-    PaymentRequirementsV1,
     PaymentRequirementsV2,
-    ResourceInfo,
     SettleResponse,
 )
 from x402_core.reasons import Reason
@@ -63,51 +61,25 @@ class XgenFake:
 
     @property
     def requirements(self) -> PaymentRequirementsV2:
-        return PaymentRequirementsV2(
-            scheme="exact",
-            network=self.listing.network.caip2,
-            amount=str(self.listing.amount),
-            asset=self.listing.asset,
-            pay_to=self.listing.pay_to,
-            max_timeout_seconds=self.listing.max_timeout_seconds,
-            extra=self.listing.extra,
-        )
+        return self.listing.requirements_v2()
 
     def offer(self, error: str) -> httpx.Response:
         v2 = PaymentRequiredV2(
             x402_version=2,
             error=error,
-            resource=ResourceInfo(url=self.endpoint, mime_type="application/json"),
+            resource=self.listing.resource(self.endpoint),
             accepts=[self.requirements],
         )
         v1 = PaymentRequiredV1(
-            x402_version=1,
-            error=error,
-            accepts=[
-                PaymentRequirementsV1(
-                    scheme="exact",
-                    network=self.listing.network.name,
-                    max_amount_required=str(self.listing.amount),
-                    resource=self.endpoint,
-                    description=self.listing.description,
-                    mime_type="application/json",
-                    pay_to=self.listing.pay_to,
-                    max_timeout_seconds=self.listing.max_timeout_seconds,
-                    asset=self.listing.asset,
-                    extra=self.listing.extra,
-                )
-            ],
+            x402_version=1, error=error, accepts=[self.listing.requirements_v1(self.endpoint)]
         )
         return httpx.Response(402, json=v1.wire(), headers={PAYMENT_REQUIRED: encode_header(v2)})
 
     def generate(self, request: httpx.Request) -> httpx.Response:
         try:
-            body = json.loads(request.content or b"null")
-        except ValueError:
-            return _error(400, "invalid_request", "the body is not JSON")
-        problem = body_problem(self.listing, body)
-        if problem is not None:
-            return _error(400, "invalid_request", problem)
+            body = request_of(self.listing, request)
+        except InvalidRequestError as exc:
+            return _error(400, "invalid_request", exc.message)
         header = request.headers.get(PAYMENT_SIGNATURE)
         if header is None:
             return self.offer("payment_required")
@@ -120,22 +92,19 @@ class XgenFake:
             return self.offer(refusal)
         auth = payment.payload.authorization
         self.used_nonces.add((auth.from_.lower(), auth.nonce))
-        job_id = "job_" + keccak(auth.nonce.encode()).hex()[:24]
-        self.jobs[job_id] = {"id": job_id, "status": self.statuses[0], **body}
         settlement = SettleResponse(
             success=True,
             transaction="0x" + keccak(bytes.fromhex(auth.nonce[2:])).hex(),
             network=self.listing.network.caip2,
             payer=auth.from_,
         )
-        return httpx.Response(
-            200,
-            json=self.jobs[job_id],
-            headers={
-                PAYMENT_RESPONSE: encode_header(settlement),
-                "Location": f"{self.endpoint}/{job_id}",
-            },
-        )
+        headers = {PAYMENT_RESPONSE: encode_header(settlement)}
+        if not self.listing.is_job:
+            return httpx.Response(200, json=self.listing.example_output(body), headers=headers)
+        job_id = "job_" + keccak(auth.nonce.encode()).hex()[:24]
+        self.jobs[job_id] = {"id": job_id, "status": self.statuses[0], **body}
+        headers["Location"] = f"{self.endpoint}/{job_id}"
+        return httpx.Response(200, json=self.jobs[job_id], headers=headers)
 
     def status(self, request: httpx.Request, job_id: str) -> httpx.Response:
         if job_id not in self.jobs:
@@ -209,7 +178,7 @@ def xgen_router(
     """A router answering like xGen for `listing` at `base_url`; `router.fake` holds its state."""
     fake = XgenFake(listing, base_url.rstrip("/"), statuses)
     router = respx.mock(base_url=fake.base_url, assert_all_called=False)
-    router.post(listing.path).mock(side_effect=fake.generate)
+    router.route(method=listing.method, path=listing.path).mock(side_effect=fake.generate)
     router.get(path__regex=rf"^{listing.path}/(?P<job_id>[^/]+)$").mock(side_effect=fake.status)
     router.get(path__regex=r"^/v1/images/[^/]+/\d+\.png$").mock(
         return_value=httpx.Response(200, content=_png(), headers={"Content-Type": "image/png"})
@@ -218,18 +187,12 @@ def xgen_router(
     return router
 
 
-def body_problem(listing: Listing, body: Any) -> str | None:
-    """What is wrong with a request body by the listing's body fields, or None."""
-    if not isinstance(body, dict):
-        return "the body must be a JSON object"
-    for name, rule in listing.body_fields.items():
-        value = body.get(name)
-        if value is None:
-            if rule.get("required"):
-                return f"{name} is required"
-            continue
-        if not isinstance(value, str) or not value.strip():
-            return f"{name} must be a non-empty string"
-        if "enum" in rule and value not in rule["enum"]:
-            return f"{name} must be one of {', '.join(rule['enum'])}"
-    return None
+def request_of(listing: Listing, request: httpx.Request) -> dict[str, Any]:
+    """The request checked as the mock checks it (the listing's body fields or query)."""
+    if listing.location is InputLocation.QUERY:
+        return listing.check_request(dict(request.url.params))
+    try:
+        data = json.loads(request.content or b"null")
+    except ValueError:
+        raise InvalidRequestError("the body is not JSON") from None
+    return listing.check_request(data)

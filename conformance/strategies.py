@@ -18,13 +18,14 @@ clock of the system under test at that moment.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hypothesis import strategies as st
 
 from conformance.facilitator import payloads
 from conformance.facilitator.vectors import VECTORS, Vector
-from x402_core.listing import Listing
+from x402_core.listing import InputField, Listing
 from x402_core.models import PaymentRequirementsV1, PaymentRequirementsV2
 from x402_core.wallets import PAYER_INDEXES, TestWallet, test_wallet
 
@@ -115,35 +116,52 @@ def tampered_bodies(now: int) -> st.SearchStrategy[tuple[Vector, dict[str, Any] 
 
 
 def request_bodies(listing: Listing, *, valid: bool = True) -> st.SearchStrategy[dict[str, Any]]:
-    """Bodies for the listing's endpoint: valid ones (every required field, values from their
-    enums or non-blank text), or, with `valid=False`, ones it must refuse with a 400 (a required
-    field missing, a value off its enum, or a field of the wrong type)."""
-    fields = listing.body_fields
-    valid_bodies = st.fixed_dictionaries(
-        {name: _valid_value(rule) for name, rule in fields.items() if rule.get("required")},
-        optional={
-            name: _valid_value(rule) for name, rule in fields.items() if not rule.get("required")
-        },
+    """Requests (JSON bodies or query parameters) for the listing's endpoint: valid ones (every
+    required field, values from their enums, in their bounds, non-blank text), or, with
+    `valid=False`, ones it must refuse with a 400 (a required field missing, a value off its
+    enum, or a field of the wrong type). Shrinks towards the first allowed values."""
+    fields = {f.name: f for f in listing.fields}
+    valid_requests = st.fixed_dictionaries(
+        {name: _valid_value(f) for name, f in fields.items() if f.required},
+        optional={name: _valid_value(f) for name, f in fields.items() if not f.required},
     )
     if valid:
-        return valid_bodies
-    required = [name for name, rule in fields.items() if rule.get("required")]
-    enumerated = [name for name, rule in fields.items() if "enum" in rule]
-    missing = st.tuples(valid_bodies, st.sampled_from(required)).map(
-        lambda pair: {k: v for k, v in pair[0].items() if k != pair[1]}
-    )
-    off_enum = (
-        st.tuples(valid_bodies, st.sampled_from(enumerated), st.text(max_size=12))
-        .filter(lambda triple: triple[2] not in fields[triple[1]]["enum"])
-        .map(lambda triple: {**triple[0], triple[1]: triple[2]})
-    )
-    wrong_type = st.tuples(valid_bodies, st.sampled_from(sorted(fields)), st.integers()).map(
-        lambda triple: {**triple[0], triple[1]: triple[2]}
-    )
-    return st.one_of(missing, off_enum, wrong_type)
+        return valid_requests
+    required = [name for name, f in fields.items() if f.required]
+    enumerated = [name for name, f in fields.items() if f.enum]
+    wrong: list[st.SearchStrategy[dict[str, Any]]] = [
+        st.tuples(valid_requests, st.sampled_from(sorted(fields))).map(
+            lambda pair: {**pair[0], pair[1]: _wrong_type(fields[pair[1]])}
+        )
+    ]
+    if required:
+        wrong.append(
+            st.tuples(valid_requests, st.sampled_from(required)).map(
+                lambda pair: {k: v for k, v in pair[0].items() if k != pair[1]}
+            )
+        )
+    if enumerated:
+        wrong.append(
+            st.tuples(valid_requests, st.sampled_from(enumerated), st.text(max_size=12))
+            .filter(lambda triple: triple[2] not in (fields[triple[1]].enum or ()))
+            .map(lambda triple: {**triple[0], triple[1]: triple[2]})
+        )
+    return st.one_of(wrong)
 
 
-def _valid_value(rule: dict[str, Any]) -> st.SearchStrategy[str]:
-    if "enum" in rule:
-        return st.sampled_from(rule["enum"])
-    return st.text(min_size=1, max_size=200).filter(lambda text: text.strip() != "")
+def _valid_value(f: InputField) -> st.SearchStrategy[Any]:
+    if f.enum:
+        return st.sampled_from(f.enum)
+    if f.type == "boolean":
+        return st.booleans()
+    if f.type in ("integer", "number"):
+        low = None if f.minimum is None else math.ceil(f.minimum)
+        high = None if f.maximum is None else math.floor(f.maximum)
+        return st.integers(min_value=low, max_value=high)
+    longest = min(f.max_length or 200, 200)
+    return st.text(min_size=1, max_size=longest).filter(lambda text: text.strip() != "")
+
+
+def _wrong_type(f: InputField) -> Any:
+    """A value of another JSON type than the field's."""
+    return [f.name] if f.type == "string" else "not a number" if f.type != "boolean" else 7

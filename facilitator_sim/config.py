@@ -10,6 +10,7 @@ from typing import Any
 
 from facilitator_sim.rules import Policy
 from x402_core.eip3009 import SECP256K1_N
+from x402_core.networks import Network, UnknownNetworkError, network_by_v1_name
 from x402_core.wallets import FACILITATOR_INDEX, facilitator_wallet
 from x402_service.envconfig import from_env
 
@@ -28,6 +29,9 @@ class FacilitatorSettings:
     """0 picks a free port."""
     chain: str = "ledger"
     """`ledger`, `anvil`, or the URL of a JSON-RPC node."""
+    network: str = "base"
+    """The network the ledger or a started Anvil runs (`base`, `base-sepolia`): its chain id
+    and its USDC (a node given by URL has its own chain id)."""
     allow_remote_rpc: bool = False
     """Sign for a node that is not on loopback (never needed for tests)."""
     v1_value_at_least: bool = False
@@ -43,6 +47,11 @@ class FacilitatorSettings:
     """Seconds a settle waits for its receipt before answering `settlement_pending`."""
 
     def __post_init__(self) -> None:
+        self.network_of_chain()
+        if not 0 < self.settle_timeout <= 3600:
+            raise FacilitatorSettingsError(
+                f"settle_timeout is {self.settle_timeout}; expected seconds above 0, at most 3600"
+            )
         key = self.signer_key
         if key and not (_PRIVATE_KEY.fullmatch(key) and 0 < int(key, 16) < SECP256K1_N):
             raise FacilitatorSettingsError(
@@ -61,6 +70,12 @@ class FacilitatorSettings:
         return Policy(
             v1_value_at_least=self.v1_value_at_least, receipt_timeout_seconds=self.settle_timeout
         )
+
+    def network_of_chain(self) -> Network:
+        try:
+            return network_by_v1_name(self.network)
+        except UnknownNetworkError as exc:
+            raise FacilitatorSettingsError(f"network ({ENV_PREFIX}NETWORK): {exc}") from exc
 
     def signer_private_key(self) -> bytes:
         if not self.signer_key:

@@ -1,9 +1,10 @@
-"""Locust users for xGen's paid endpoint (run with `x402-harness load`, or Locust directly):
+"""Locust users for a listed paid endpoint, xGen's by default (run with `x402-harness load`, or
+Locust directly, `--x402-listing FILE` for another endpoint):
 
     locust -f loadtests/locustfile.py --host http://127.0.0.1:8402 --headless -u 20 -r 5 -t 30s
 
-PayingImageUser: unpaid request, 402, sign, pay, poll with Retry-After, download the image.
-UnpaidProbeUser: the 402 path only. StatusPollerUser: polls jobs the paying users bought.
+PayingUser: unpaid request, 402, sign, pay; for a job, poll with Retry-After and download the
+image. UnpaidProbeUser: the 402 path only. StatusPollerUser: polls jobs the paying users bought.
 Answers are judged by the paying client's own decisions (`x402_payer.offers`, `.polling`).
 Options (also under master/worker): see `loadtests.options`.
 """
@@ -11,10 +12,13 @@ Options (also under master/worker): see `loadtests.options`.
 from __future__ import annotations
 
 import collections
+import functools
+import json
 import random
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from gevent.pool import Group
 from locust import FastHttpUser, events, task
@@ -26,8 +30,10 @@ from loadtests.options import add_options, apply_options
 from loadtests.reporting import Reporter
 from loadtests.wallets import Payments, WalletPool
 from x402_core.jobstatus import TERMINAL, Status
+from x402_core.listing import InputLocation, Listing, parse_listing
 from x402_core.networks import NETWORKS
 from x402_core.wallets import STARTING_USDC_ATOMIC
+from x402_core.xgen import xgen_listing
 from x402_payer.errors import PayerError
 from x402_payer.offers import Choice, choose_requirement, read_failure, read_offer, read_settlement
 from x402_payer.policy import PayerPolicy
@@ -56,7 +62,7 @@ def _options(parser: Any) -> None:
 def _init(environment: Environment, **kwargs: Any) -> None:
     options = environment.parsed_options
     if options is not None:
-        apply_options(options, [PayingImageUser, UnpaidProbeUser, StatusPollerUser])
+        apply_options(options, [PayingUser, UnpaidProbeUser, StatusPollerUser])
     snapshot = getattr(options, "x402_snapshot", "")
     _reporters.append(Reporter(environment, Path(snapshot) if snapshot else None))
 
@@ -72,7 +78,13 @@ def _wallet_pool(environment: Environment) -> WalletPool:
     return _wallet_pools[key]
 
 
-class XgenUser(FastHttpUser):
+@functools.cache
+def _listing(path: str) -> Listing:
+    """The endpoint's listing: the file at `path`, or xGen's ("")."""
+    return parse_listing(Path(path).read_text(), path) if path else xgen_listing()
+
+
+class ListedUser(FastHttpUser):
     abstract = True
 
     def wait_time(self) -> float:
@@ -81,24 +93,45 @@ class XgenUser(FastHttpUser):
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
+        self.listing = _listing(options.x402_listing)
         self.path = options.x402_endpoint_path
         self.scenario = options.x402_scenario or "default"
         self.headers = {"X-Mock-Scenario": options.x402_scenario} if options.x402_scenario else {}
-        self.body = {"model": "nano-banana-2", "prompt": f"load test {random.random():.6f}"}
+        self.request = self.listing.example_request()
+
+    def send(self, headers: dict[str, str], name: str) -> Any:
+        """The listed request (its JSON body, or its query), as a `catch_response` context."""
+        if self.listing.location is InputLocation.QUERY:
+            query = {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.request.items()}
+            return self.client.request(
+                self.listing.method,
+                f"{self.path}?{urlencode(query)}",
+                headers=headers,
+                name=name,
+                catch_response=True,
+            )
+        return self.client.request(
+            self.listing.method,
+            self.path,
+            json=self.request,
+            headers=headers,
+            name=name,
+            catch_response=True,
+        )
 
     def milestone(self, what: str, since: float) -> None:
         _reporters[-1].milestone(names.milestone(what, self.scenario), since)
 
     def ask_offer(self) -> Choice | None:
         """The unpaid request: a 402 whose offer this payer accepts, else a failure."""
-        with self.client.post(
-            self.path, json=self.body, headers=self.headers, name=names.UNPAID, catch_response=True
-        ) as answer:
+        with self.send(self.headers, names.UNPAID) as answer:
             if answer.status_code != 402:
                 answer.failure(transport_error(answer) or f"expected 402, got {answer.status_code}")
                 return None
             try:
-                choice = choose_requirement(read_offer(as_httpx(answer, "POST")), POLICY)
+                choice = choose_requirement(
+                    read_offer(as_httpx(answer, self.listing.method)), POLICY
+                )
             except PayerError as exc:
                 answer.failure(f"unpayable 402: {exc}")
                 return None
@@ -120,7 +153,7 @@ class XgenUser(FastHttpUser):
         return judged
 
 
-class UnpaidProbeUser(XgenUser):
+class UnpaidProbeUser(ListedUser):
     """Asks for the price, again and again: the 402 path only."""
 
     weight = 1
@@ -130,8 +163,8 @@ class UnpaidProbeUser(XgenUser):
         self.ask_offer()
 
 
-class PayingImageUser(XgenUser):
-    """Buys images: 402, pay, poll with Retry-After, download."""
+class PayingUser(ListedUser):
+    """Buys: 402, pay; for a job, poll with Retry-After and download its image."""
 
     weight = 3
 
@@ -143,7 +176,7 @@ class PayingImageUser(XgenUser):
         self.replays = options.x402_replays
 
     @task
-    def buy_an_image(self) -> None:
+    def buy(self) -> None:
         started = time.perf_counter()
         choice = self.ask_offer()
         if choice is None:
@@ -155,9 +188,11 @@ class PayingImageUser(XgenUser):
         if job is None:
             return
         self.milestone("settlement", started)
-        known_jobs.append(job["id"])
         if random.random() < self.replays:
-            self.replay(headers, job["id"], concurrently=random.random() < 0.5)
+            self.replay(headers, job, concurrently=random.random() < 0.5)
+        if not self.listing.is_job:
+            return
+        known_jobs.append(job["id"])
         job = self.poll(job)
         if job.get("status") != Status.COMPLETED:
             return
@@ -167,15 +202,14 @@ class PayingImageUser(XgenUser):
                 self.client.get(image["url"], name=names.IMAGE)
 
     def pay(self, choice: Choice, headers: dict[str, str]) -> dict[str, Any] | None:
-        """The paid request: a job with a successful settlement header, else a failure."""
-        with self.client.post(
-            self.path, json=self.body, headers=headers, name=names.PAID, catch_response=True
-        ) as answer:
+        """The paid request: the answer (a job, for a job endpoint) with a successful settlement
+        header, else a failure."""
+        with self.send(headers, names.PAID) as answer:
             problem = transport_error(answer)
             if problem is not None:
                 answer.failure(problem)
                 return None
-            response = as_httpx(answer, "POST")
+            response = as_httpx(answer, self.listing.method)
             if answer.status_code != 200:
                 reason = read_failure(response, choice.version).explanation
                 answer.failure(f"paid request answered {answer.status_code}: {reason}")
@@ -189,25 +223,27 @@ class PayingImageUser(XgenUser):
             if settlement is None or not settlement.success:
                 answer.failure("paid answer 200 without a successful settlement header")
                 return None
-            if not isinstance(job, dict) or not isinstance(job.get("id"), str):
+            is_job = isinstance(job, dict) and isinstance(job.get("id"), str)
+            if not isinstance(job, dict) or (self.listing.is_job and not is_job):
                 answer.failure(f"paid answer is not a job: {answer.text[:120]!r}")
                 return None
             answer.success()
             return job
 
-    def replay(self, headers: dict[str, str], job_id: str, *, concurrently: bool) -> None:
-        """Re-send a settled payment (twice at once when `concurrently`): the same job must come
-        back, and nothing may be charged again (the invariants check the chain afterwards)."""
+    def replay(self, headers: dict[str, str], first: dict[str, Any], *, concurrently: bool) -> None:
+        """Re-send a settled payment (twice at once when `concurrently`): the same answer (the
+        same job) must come back, and nothing may be charged again (the invariants check the
+        chain afterwards)."""
         name = names.REPLAY_CONCURRENT if concurrently else names.REPLAY
+        same = "id" if self.listing.is_job else None
 
         def send() -> None:
-            with self.client.post(
-                self.path, json=self.body, headers=headers, name=name, catch_response=True
-            ) as answer:
-                if answer.status_code == 200 and answer.json().get("id") == job_id:
+            with self.send(headers, name) as answer:
+                body = answer.json() if answer.status_code == 200 else None
+                if body is not None and (body.get(same) == first[same] if same else body == first):
                     answer.success()
                 else:
-                    answer.failure(f"replay answered {answer.status_code}, not job {job_id}")
+                    answer.failure(f"replay answered {answer.status_code}, not what was bought")
 
         group = Group()
         for _ in range(2 if concurrently else 1):
@@ -235,7 +271,7 @@ class PayingImageUser(XgenUser):
         return job
 
 
-class StatusPollerUser(XgenUser):
+class StatusPollerUser(ListedUser):
     """Polls jobs the paying users of this process bought."""
 
     weight = 1

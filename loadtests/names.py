@@ -3,14 +3,14 @@ the gate refer to."""
 
 from __future__ import annotations
 
-UNPAID = "POST generate (unpaid)"
-PAID = "POST generate (paid)"
+UNPAID = "unpaid request"
+PAID = "paid request"
 """A purchase: its successes are the paid jobs of a run."""
-REPLAY = "POST generate (replay)"
-REPLAY_CONCURRENT = "POST generate (replay, concurrent)"
-STATUS = "GET status"
-POLLER = "GET status (poller)"
-IMAGE = "GET image"
+REPLAY = "replay"
+REPLAY_CONCURRENT = "replay (concurrent)"
+STATUS = "status poll"
+POLLER = "status poll (poller)"
+IMAGE = "image download"
 AGGREGATED = "Aggregated"
 """Locust's row of all HTTP requests together (milestones are kept apart)."""
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadtests.plan import LoadPlanError
+from x402_core.xgen import xgen_listing
 
-DEFAULT_ENDPOINT_PATH = "/v1/images/generate"
+DEFAULT_ENDPOINT_PATH = xgen_listing().path
 DEFAULT_FIRST_WALLET = 100
 """Load wallets start above the accounts the harness funds for people (1–9) and tests."""
 
@@ -19,6 +20,8 @@ class UserOptions:
     """The user mix and its behaviour; every field is checked when made."""
 
     endpoint_path: str = DEFAULT_ENDPOINT_PATH
+    listing: str = ""
+    """The endpoint's listing file ("": xGen's): what the users send and expect."""
     scenario: str = ""
     """X-Mock-Scenario of every request ("": the server's default)."""
     first_wallet: int = DEFAULT_FIRST_WALLET
@@ -63,6 +66,7 @@ class UserOptions:
         """The same, as the locustfile's command-line options."""
         values: dict[str, object] = {
             "--x402-endpoint-path": self.endpoint_path,
+            "--x402-listing": self.listing,
             "--x402-scenario": self.scenario,
             "--x402-first-wallet": self.first_wallet,
             "--x402-wallets": self.wallets,
@@ -83,6 +87,7 @@ def add_options(parser: Any) -> None:
     d = UserOptions()
     group = parser.add_argument_group("x402-harness")
     group.add_argument("--x402-endpoint-path", default=d.endpoint_path)
+    group.add_argument("--x402-listing", default=d.listing, help="the endpoint's listing file")
     group.add_argument("--x402-scenario", default=d.scenario, help="X-Mock-Scenario")
     group.add_argument("--x402-first-wallet", type=int, default=d.first_wallet)
     group.add_argument("--x402-wallets", type=int, default=d.wallets, help="wallet pool size")

@@ -1,11 +1,11 @@
 """Service-level objectives: thresholds on latency percentiles and failure ratios, checked
 against a run's stats.
 
-A threshold reads `[NAME:]METRIC<LIMIT`: `p95<500`, `POST generate (paid):p99<1500`,
+A threshold reads `[NAME:]METRIC<LIMIT`: `p95<500`, `paid request:p99<1500`,
 `failure_ratio<0.01`. Without a name it applies to `Aggregated`, all HTTP requests together; a
 name is a request's or a milestone's (`time to completed job [instant]:p95<5000`). Metrics: p50,
 p90, p95, p99 (milliseconds) and failure_ratio. A file holds the same as a JSON or TOML table:
-`{"Aggregated": {"p95": 500, "failure_ratio": 0.01}, "POST generate (paid)": {"p99": 1500}}`.
+`{"Aggregated": {"p95": 500, "failure_ratio": 0.01}, "paid request": {"p99": 1500}}`.
 """
 
 from __future__ import annotations

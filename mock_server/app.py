@@ -1,4 +1,5 @@
-"""The mock xGen server: its routes, wired to one ServerState."""
+"""The mock server of one listed endpoint (xGen's by default): its routes, wired to one
+ServerState."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from starlette.routing import Mount, Route
 from mock_server.admin import ADMIN_ROUTES
 from mock_server.config import ServerSettings
 from mock_server.openapi import openapi_document
-from mock_server.purchase import generate
+from mock_server.purchase import paid_endpoint
 from mock_server.reconciler import reconcile_forever
 from mock_server.recording import NOT_RECORDED_PREFIX, header_payment_reader
 from mock_server.state import build_state
-from mock_server.status import job_image, job_status
+from mock_server.status import IMAGE_ROUTE, job_image, job_status
 from x402_service.access import AdminAccess, AdminGuard
 from x402_service.journal import JournalMiddleware
 
@@ -51,13 +52,17 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
             await state.facilitator.aclose()
             state.store.close()
 
-    path = state.listing.path
+    listing = state.listing
+    endpoint = [Route(listing.path, paid_endpoint, methods=[listing.method])]
+    if listing.is_job:
+        endpoint += [
+            Route(listing.path + "/{job_id}", job_status, methods=["GET"]),
+            Route(IMAGE_ROUTE, job_image, methods=["GET"]),
+        ]
     app = Starlette(
         lifespan=lifespan,
         routes=[
-            Route(path, generate, methods=["POST"]),
-            Route(path + "/{job_id}", job_status, methods=["GET"]),
-            Route("/v1/images/{job_id}/{index:int}.png", job_image, methods=["GET"]),
+            *endpoint,
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Mount(

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_server.listing import DEFAULT_LISTING
 from x402_core.loopback import is_loopback_host
 from x402_service.envconfig import from_env
 
@@ -28,7 +27,8 @@ class ServerSettings:
     facilitator_url: str = "http://127.0.0.1:4021"
     public_url: str = ""
     """Base URL used in `resource` and image URLs; empty: taken from each request."""
-    listing_path: Path = DEFAULT_LISTING
+    listing_path: Path | None = None
+    """The endpoint's listing (the x402 index's format); None: xGen's image generation."""
     versions: frozenset[str] = field(default=VERSIONS)
     """Which 402 forms to answer with: v1 (body), v2 (PAYMENT-REQUIRED header), or both."""
     store: str = "memory"
@@ -37,7 +37,8 @@ class ServerSettings:
     clock: str = "real"
     """`real`, or `test` (moved only by `POST /__mock__/clock/advance`)."""
     journal_path: Path | None = None
-    max_prompt_chars: int = 4000
+    max_string_chars: int = 4000
+    """Longest text a request field takes when its listing states no maxLength."""
     max_body_bytes: int = 64 * 1024
     facilitator_timeout: float = 30.0
     """Seconds a /verify or /settle call may take; a slower settle's outcome is unknown."""

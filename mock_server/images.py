@@ -4,14 +4,48 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
 LONG_SIDE = {"1K": 1024, "2K": 2048, "4K": 4096}
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_RATIO = re.compile(r"([1-9][0-9]?):([1-9][0-9]?)")
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """What a completed job's image shows: xGen's request fields, or defaults for a job
+    endpoint whose request has none of them."""
+
+    prompt: str
+    model: str
+    resolution: str
+    aspect_ratio: str
+
+    @classmethod
+    def of(cls, request: dict[str, Any]) -> Picture:
+        prompt = request.get("prompt")
+        resolution = request.get("resolution")
+        ratio = request.get("aspect_ratio")
+        return cls(
+            prompt=prompt if isinstance(prompt, str) else json.dumps(request, sort_keys=True),
+            model=str(request.get("model", "")),
+            resolution=resolution if resolution in LONG_SIDE else "1K",
+            aspect_ratio=ratio if isinstance(ratio, str) and _RATIO.fullmatch(ratio) else "1:1",
+        )
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return image_size(self.resolution, self.aspect_ratio)
+
+    def render(self, index: int = 1) -> bytes:
+        return render_png(self.prompt, self.model, self.resolution, self.aspect_ratio, index)
 
 
 def image_size(resolution: str, aspect_ratio: str) -> tuple[int, int]:

@@ -3,9 +3,8 @@ and the bodies sent to the facilitator."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,17 +21,14 @@ from x402_core.headers import (
     encode_header,
     encode_json_header,
 )
-from x402_core.listing import Listing
+from x402_core.listing import Listing, Offer
 from x402_core.models import (
     PaymentPayloadV1,
     PaymentPayloadV2,
     PaymentRequiredV1,
     PaymentRequiredV2,
-    PaymentRequirementsV1,
-    PaymentRequirementsV2,
-    ResourceInfo,
 )
-from x402_core.networks import Network
+from x402_core.networks import BASE, Network
 from x402_core.reasons import Reason
 
 
@@ -58,44 +54,14 @@ class Payment:
         return X_PAYMENT_RESPONSE if self.version == 1 else PAYMENT_RESPONSE
 
 
-def requirements_v2(listing: Listing) -> PaymentRequirementsV2:
-    return PaymentRequirementsV2(
-        scheme="exact",
-        network=listing.network.caip2,
-        amount=str(listing.amount),
-        asset=listing.asset,
-        pay_to=listing.pay_to,
-        max_timeout_seconds=listing.max_timeout_seconds,
-        extra=listing.extra,
-    )
-
-
-def requirements_v1(listing: Listing, resource_url: str) -> PaymentRequirementsV1:
-    return PaymentRequirementsV1(
-        scheme="exact",
-        network=listing.network.name,
-        max_amount_required=str(listing.amount),
-        resource=resource_url,
-        description=listing.description,
-        mime_type="application/json",
-        output_schema={
-            "input": {"type": "http", "method": listing.method, "bodyFields": listing.body_fields},
-            "output": listing.output_schema,
-        },
-        pay_to=listing.pay_to,
-        max_timeout_seconds=listing.max_timeout_seconds,
-        asset=listing.asset,
-        extra=listing.extra,
-    )
-
-
 UNKNOWN_ASSET = "0x00000000000000000000000000000000DeaDBeef"
-UNPAYABLE_OFFERS: dict[OfferFlaw, Callable[[Listing], Listing]] = {
-    OfferFlaw.UNKNOWN_NETWORK: lambda listing: dataclasses.replace(
-        listing, network=Network("x402h-unknown", 999_999, listing.network.usdc)
+UNKNOWN_NETWORK = Network("x402h-unknown", 999_999, BASE.usdc)
+UNPAYABLE_OFFERS: dict[OfferFlaw, Callable[[Offer], Offer]] = {
+    OfferFlaw.UNKNOWN_NETWORK: lambda offer: replace(offer, network=UNKNOWN_NETWORK),
+    OfferFlaw.UNKNOWN_ASSET: lambda offer: replace(
+        offer, asset=replace(offer.asset, address=UNKNOWN_ASSET)
     ),
-    OfferFlaw.UNKNOWN_ASSET: lambda listing: dataclasses.replace(listing, asset=UNKNOWN_ASSET),
-    OfferFlaw.OVERPRICED: lambda listing: dataclasses.replace(listing, amount=listing.amount * 100),
+    OfferFlaw.OVERPRICED: lambda offer: replace(offer, amount=offer.amount * 100),
 }
 
 
@@ -110,21 +76,20 @@ def offer(
     unpayable variant of the offer, for scenarios that test a client's refusal."""
     if flaw is OfferFlaw.MALFORMED:
         return {PAYMENT_REQUIRED: "%not base64: a malformed offer%"}, {"x402Version": "one"}
-    listing = UNPAYABLE_OFFERS[flaw](listing) if flaw else listing
+    if flaw:
+        listing = replace(listing, offer=UNPAYABLE_OFFERS[flaw](listing.offer))
     headers: dict[str, str] = {}
     v2 = PaymentRequiredV2(
         x402_version=2,
         error=error,
-        resource=ResourceInfo(
-            url=resource_url, description=listing.description, mime_type="application/json"
-        ),
-        accepts=[requirements_v2(listing)],
+        resource=listing.resource(resource_url),
+        accepts=[listing.requirements_v2()],
     )
     if "v2" in versions:
         headers[PAYMENT_REQUIRED] = encode_header(v2)
     if "v1" in versions:
         body = PaymentRequiredV1(
-            x402_version=1, error=error, accepts=[requirements_v1(listing, resource_url)]
+            x402_version=1, error=error, accepts=[listing.requirements_v1(resource_url)]
         ).wire()
     else:
         body = v2.wire()
@@ -155,7 +120,7 @@ def read_payment(headers: Any, versions: frozenset[str]) -> Payment | None:
 def facilitator_body(payment: Payment, listing: Listing, resource_url: str) -> dict[str, Any]:
     """The `/verify` and `/settle` body: the payment and the requirements of its version."""
     requirements: BaseModel = (
-        requirements_v1(listing, resource_url) if payment.version == 1 else requirements_v2(listing)
+        listing.requirements_v1(resource_url) if payment.version == 1 else listing.requirements_v2()
     )
     return {
         "x402Version": payment.version,

@@ -1,4 +1,5 @@
-"""`POST` on the paid endpoint: validate, ask for payment, verify, claim, settle, answer.
+"""The paid endpoint (its method and path from the listing): validate, ask for payment, verify,
+claim, settle, answer.
 
 A purchase is claimed in the store (unique by its payment, across every process on the store)
 before any money can move, and its job is made in the same store step that marks it settled.
@@ -32,7 +33,7 @@ from mock_server.responses import (
 from mock_server.scenarios import SCENARIO_HEADER, Fault, UnknownScenarioError, scenario_of
 from mock_server.settling import settle_purchase
 from mock_server.state import ServerState
-from mock_server.validation import InvalidRequestError, parse_generate_request
+from mock_server.validation import InvalidRequestError, read_request
 from x402_core.headers import HeaderError
 from x402_core.reasons import Reason
 from x402_service.bodies import BodyTooLargeError, read_body
@@ -42,14 +43,16 @@ PENDING_RETRY_AFTER = 2
 _CLAIM_POLL_SECONDS = 0.02
 
 
-async def generate(request: Request) -> Response:
+async def paid_endpoint(request: Request) -> Response:
     state: ServerState = request.app.state.mock
     try:
         body = await read_body(request, state.settings.max_body_bytes)
     except BodyTooLargeError as exc:
         return error(400, "invalid_request", str(exc))
     try:
-        wanted = parse_generate_request(body, state.settings.max_prompt_chars).as_dict()
+        wanted = read_request(
+            state.listing, body, request.query_params, state.settings.max_string_chars
+        )
     except InvalidRequestError as exc:
         return error(400, "invalid_request", exc.message, field=exc.field)
     requested = request.headers.get(SCENARIO_HEADER)
@@ -179,18 +182,17 @@ def _settled(
             "server_error_after_settle); send the same payment again to get the job",
         )
     crash_at(CrashPoint.BEFORE_ANSWER, state.crash)
+    headers = {
+        payment.response_header: settlement_header(purchase.settlement or {}),
+        "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+    }
+    if not state.listing.is_job:  # a synchronous endpoint: the answer itself, the same each time
+        return JSONResponse(state.listing.example_output(job.request), 200, headers=headers)
     base = base_url(request, state)
     view = job_view(job, state.clock.now(), base)
     answer = {key: view[key] for key in ("id", "status", *job.request, "created_at")}
-    return JSONResponse(
-        answer,
-        200,
-        headers={
-            payment.response_header: settlement_header(purchase.settlement or {}),
-            "Location": f"{base}{state.listing.path}/{job.id}",
-            "Access-Control-Expose-Headers": EXPOSED_HEADERS,
-        },
-    )
+    headers["Location"] = f"{base}{state.listing.path}/{job.id}"
+    return JSONResponse(answer, 200, headers=headers)
 
 
 def _settlement_pending(payment: Payment, purchase: Purchase) -> JSONResponse:

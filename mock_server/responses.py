@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_server.images import image_size
+from mock_server.images import Picture
 from mock_server.jobs import Job, Status
 from mock_server.paywall import offer
 from mock_server.scenarios import OfferFlaw
@@ -104,7 +104,7 @@ def job_view(job: Job, now: float, base: str) -> dict[str, Any]:
         "updated_at": iso(job.updated_at(now)),
     }
     if status is Status.COMPLETED:
-        width, height = image_size(job.request["resolution"], job.request["aspect_ratio"])
+        width, height = Picture.of(job.request).size
         view["images"] = [
             {
                 "url": f"{base}/v1/images/{job.id}/1.png",

@@ -13,8 +13,9 @@ from mock_server.facilitator_client import FacilitatorClient
 from mock_server.images import ImageCache
 from mock_server.scenarios import OfferFlaw, ScenarioPicker
 from mock_server.stores import Store, open_store
-from x402_core.listing import Listing, load_listing
+from x402_core.listing import Listing
 from x402_service.journal import Journal
+from x402_service.listings import read_listing
 
 LEASE_MARGIN_SECONDS = 2.0
 
@@ -87,7 +88,7 @@ def build_state(settings: ServerSettings) -> ServerState:
 
     return ServerState(
         settings=settings,
-        listing=load_listing(settings.listing_path),
+        listing=read_listing(settings.listing_path),
         store=open_store(settings.store),
         clock=make_clock(settings.clock),
         journal=Journal(path=settings.journal_path),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_server.images import render_png
+from mock_server.images import Picture
 from mock_server.jobs import Status
 from mock_server.responses import base_url, error, job_view, retry_after
 from mock_server.scenarios import Fault, scenario_of
 from mock_server.state import ServerState
 
+IMAGE_ROUTE = "/v1/images/{job_id}/{index:int}.png"
 RATE_LIMIT_SECONDS = 1.0
 """rate_limited: polls closer together than this (real time) get 429."""
 
@@ -47,11 +48,6 @@ async def job_image(request: Request) -> Response:
     job = state.store.get_job(job_id)
     if job is None or index != 1 or job.status_at(state.clock.now()) is not Status.COMPLETED:
         return error(404, "not_found", f"no image {index} of a completed job {job_id!r}")
-    wanted = job.request
-    png = state.images.get(
-        (job_id, index),
-        lambda: render_png(
-            wanted["prompt"], wanted["model"], wanted["resolution"], wanted["aspect_ratio"], index
-        ),
-    )
+    picture = Picture.of(job.request)
+    png = state.images.get((job_id, index), lambda: picture.render(index))
     return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=86400"})

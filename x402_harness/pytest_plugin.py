@@ -145,10 +145,9 @@ def xgen_respx() -> Iterator[respx.MockRouter]:
     """A respx router answering like the mock at https://xgen.test, for unit tests with no
     server: 402 with both offers, real payment checks, scripted job statuses, PNGs."""
     from conformance.respx_router import xgen_router
-    from mock_server.listing import DEFAULT_LISTING
-    from x402_core.listing import load_listing
+    from x402_core.xgen import xgen_listing
 
-    with xgen_router(load_listing(DEFAULT_LISTING)) as router:
+    with xgen_router(xgen_listing()) as router:
         yield router
 
 

@@ -29,9 +29,10 @@ from mock_server.app import create_app as create_server_app
 from mock_server.config import ENV_PREFIX as SERVER_ENV
 from mock_server.config import ServerSettings
 from mock_server.state import ServerState
-from x402_core.listing import Listing, load_listing
+from x402_core.listing import Listing
 from x402_harness.processes import ServiceProcess
 from x402_service.envconfig import to_env
+from x402_service.listings import read_listing
 from x402_service.serving import ServerThread, free_port
 
 ADMIN_PATH = "/__mock__"
@@ -113,7 +114,7 @@ class Stack:
 
     @cached_property
     def listing(self) -> Listing:
-        return load_listing(self.config.server.listing_path)
+        return read_listing(self.config.server.listing_path)
 
     @property
     def pay_to(self) -> str:
@@ -188,14 +189,17 @@ class Stack:
             allow_remote_rpc=config.allow_remote_rpc,
             state_path=chain_state,
             signer_key=config.facilitator.signer_private_key(),
+            network=self.listing.network,
         )
         return self._opened
 
     def _facilitator_settings(self) -> FacilitatorSettings:
+        """The facilitator serves the listing's network, and keeps its state where asked."""
+        settings = dataclasses.replace(self.config.facilitator, network=self.listing.network.name)
         files = self.state_files
         if files is None:
-            return self.config.facilitator
-        return dataclasses.replace(self.config.facilitator, state_path=files.facilitator)
+            return settings
+        return dataclasses.replace(settings, state_path=files.facilitator)
 
     def _server_settings(self) -> ServerSettings:
         # Bound where the stack binds: off loopback the mock then insists on its admin token.

@@ -7,42 +7,25 @@ from typing import Any
 
 from x402_core.eip3009 import Authorization, Domain, random_nonce, sign_authorization
 from x402_core.models import PaymentRequirementsV1, PaymentRequirementsV2
-from x402_core.networks import BASE
 from x402_core.wallets import TestWallet, test_wallet
+from x402_core.xgen import xgen_listing
 
-PAY_TO = "0x8fd70c7f86454273fc2df8379dbf08a95ab103d3"
-PRICE = 50_000
-USDC = BASE.usdc.address
-TOKEN_DOMAIN = Domain("USD Coin", "2", BASE.chain_id, USDC)
+XGEN = xgen_listing()
+PAY_TO = XGEN.pay_to
+PRICE = XGEN.amount
+USDC = XGEN.asset
+TOKEN_DOMAIN = Domain(XGEN.extra["name"], XGEN.extra["version"], XGEN.network.chain_id, USDC)
 
 
 def requirements_v2(**changes: Any) -> PaymentRequirementsV2:
-    fields: dict[str, Any] = {
-        "scheme": "exact",
-        "network": BASE.caip2,
-        "amount": str(PRICE),
-        "asset": USDC,
-        "pay_to": PAY_TO,
-        "max_timeout_seconds": 300,
-        "extra": {"name": "USD Coin", "version": "2"},
-    }
-    return PaymentRequirementsV2(**(fields | changes))
+    """xGen's v2 requirements, with `changes` (field names in Python spelling)."""
+    return PaymentRequirementsV2(**(XGEN.requirements_v2().model_dump() | changes))
 
 
 def requirements_v1(**changes: Any) -> PaymentRequirementsV1:
-    fields: dict[str, Any] = {
-        "scheme": "exact",
-        "network": BASE.name,
-        "max_amount_required": str(PRICE),
-        "resource": "http://127.0.0.1/v1/images/generate",
-        "description": "xGen image generation",
-        "mime_type": "application/json",
-        "pay_to": PAY_TO,
-        "max_timeout_seconds": 300,
-        "asset": USDC,
-        "extra": {"name": "USD Coin", "version": "2"},
-    }
-    return PaymentRequirementsV1(**(fields | changes))
+    """xGen's v1 requirements for a loopback resource, with `changes`."""
+    v1 = XGEN.requirements_v1("http://127.0.0.1" + XGEN.path).model_dump()
+    return PaymentRequirementsV1(**(v1 | changes))
 
 
 def authorization(
@@ -84,7 +67,8 @@ def verify_body(
     exact = {"signature": "0x" + signature.hex(), "authorization": auth.to_wire().wire()}
     if version == 1:
         req1 = requirements or requirements_v1()
-        payload = {"x402Version": 1, "scheme": "exact", "network": BASE.name, "payload": exact}
+        network = XGEN.network.name
+        payload = {"x402Version": 1, "scheme": "exact", "network": network, "payload": exact}
         return {"x402Version": 1, "paymentPayload": payload, "paymentRequirements": req1.wire()}
     req2 = requirements or requirements_v2()
     payload = {"x402Version": 2, "accepted": (accepted or req2).wire(), "payload": exact}

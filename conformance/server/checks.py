@@ -20,8 +20,9 @@ from conformance.catalog import (
     spec_must,
     spec_should,
 )
-from conformance.server.probe import INVALID_BODY, VALID_BODY, Answer, ServerProbe
+from conformance.server.probe import Answer, ServerProbe
 from x402_core.headers import PAYMENT_REQUIRED, HeaderError
+from x402_core.listing import JOB_STATUSES
 from x402_core.models import PaymentRequiredV1, PaymentRequiredV2, SettleResponse
 
 HTTP_V2 = "transports-v2__http.md"
@@ -196,7 +197,7 @@ def v1_description(probe: ServerProbe) -> Verdict:
     policy("validate the request before money moves (the listing's required body fields)"),
 )
 def invalid_body_first(probe: ServerProbe) -> Verdict:
-    answer = probe.post(INVALID_BODY)
+    answer = probe.send(probe.invalid_request)
     ok = answer.status == 400
     return (passed if ok else failed)(
         f"answered {answer.status}", expected=400, **answer.evidence()
@@ -228,7 +229,8 @@ def invalid_body_takes_nothing(probe: ServerProbe) -> Verdict:
 )
 def malformed_header(probe: ServerProbe) -> Verdict:
     answers = [
-        probe.post(VALID_BODY, {name: "%%% not base64 %%%"}) for name in _header_names(probe)
+        probe.send(probe.valid_request, {name: "%%% not base64 %%%"})
+        for name in _header_names(probe)
     ]
     wrong = [a for a in answers if a.status != 400]
     evidence = _evidence(answers)
@@ -271,7 +273,7 @@ def _refused_payment(probe: ServerProbe, what: str, **changes: Any) -> Verdict:
     """Pay in every version offered with `changes` to the terms: each must be refused."""
     if not probe.versions:
         return failed("no offer could be read (see SRV-002, SRV-003)", **probe.unpaid.evidence())
-    answers = [probe.post(VALID_BODY, probe.payment(v, **changes)) for v in probe.versions]
+    answers = [probe.send(probe.valid_request, probe.payment(v, **changes)) for v in probe.versions]
     for answer in answers:
         problem = _refusal_problem(probe, answer, what)
         if problem is not None:
@@ -316,7 +318,9 @@ def refusal_reason(probe: ServerProbe) -> Verdict:
     if not probe.versions:
         return failed("no offer could be read (see SRV-002, SRV-003)", **probe.unpaid.evidence())
     amount = str(probe.listing.amount - 1)
-    answers = [probe.post(VALID_BODY, probe.payment(v, amount=amount)) for v in probe.versions]
+    answers = [
+        probe.send(probe.valid_request, probe.payment(v, amount=amount)) for v in probe.versions
+    ]
     for answer in answers:
         reasons = set(answer.reasons()) - probe.unpaid_reasons()
         if answer.status != 402 or not reasons:
@@ -333,18 +337,24 @@ def refusal_reason(probe: ServerProbe) -> Verdict:
 
 @_check(
     "SRV-018",
-    "a valid payment is answered 200 with a job id and status",
-    listing_rule(LISTING + " output (required: id, status)"),
+    "a valid payment is answered 200 with what the listing's output requires (a job: id, status)",
+    listing_rule(LISTING + " output (required fields)"),
 )
-def paid_job(probe: ServerProbe) -> Verdict:
+def paid_answer(probe: ServerProbe) -> Verdict:
     answer = probe.paid
+    required = probe.listing.output_schema.get("required", [])
+    body = answer.body if isinstance(answer.body, dict) else {}
+    missing = [name for name in required if name not in body]
+    if answer.status != 200 or missing:
+        return failed(
+            f"answered {answer.status}; missing {', '.join(missing) or 'nothing'}",
+            expected=f"200 with {', '.join(required) or 'a JSON object'}",
+            **answer.evidence(),
+        )
+    if not probe.listing.is_job:
+        return passed(f"answered 200 with {', '.join(required)}", **answer.evidence())
     job_id, status = answer.json_field("id"), answer.json_field("status")
-    ok = (
-        answer.status == 200
-        and isinstance(job_id, str)
-        and bool(job_id)
-        and status in ("pending", "processing", "completed", "failed")
-    )
+    ok = isinstance(job_id, str) and bool(job_id) and status in JOB_STATUSES
     return (passed if ok else failed)(
         f"answered {answer.status}, job {job_id!r} {status!r}", **answer.evidence()
     )

@@ -21,16 +21,7 @@ from x402_core.jobstatus import is_path
 LISTING = "listing (seed: xgen-images-generate.card.json)"
 JOBS = "an asynchronous job answered at its status URL"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-STATUS_FIELDS = (
-    "id",
-    "status",
-    "model",
-    "prompt",
-    "resolution",
-    "aspect_ratio",
-    "created_at",
-    "updated_at",
-)
+STATUS_TIMES = ("created_at", "updated_at")
 
 
 def _on_trail(
@@ -41,6 +32,8 @@ def _on_trail(
 
     @functools.wraps(grade)
     def on_trail(probe: ServerProbe) -> Verdict:
+        if not probe.listing.is_job:
+            return not_applicable("the listing's answer is not a job: the answer is the result")
         try:
             trail = probe.trail
         except Exception as exc:  # the paid request itself failed: its own checks say how
@@ -63,6 +56,8 @@ def _on_trail(
     policy("RFC 9110 §10.2.2 Location of a created resource"),
 )
 def location(probe: ServerProbe) -> Verdict:
+    if not probe.listing.is_job:
+        return not_applicable("the listing's answer is not a job: nothing to point at")
     answer = probe.paid
     job_id = answer.json_field("id")
     where = answer.headers.get("location", "")
@@ -113,12 +108,13 @@ def retry_after(probe: ServerProbe, trail: StatusTrail) -> Verdict:
 
 @catalog.check(
     "SRV-026",
-    "status answers carry id, status, model, prompt, resolution, aspect_ratio, times",
+    "status answers carry id, status, the request's fields and times",
     policy(JOBS + ", described by the request that made it"),
 )
 @_on_trail
 def status_fields(probe: ServerProbe, trail: StatusTrail) -> Verdict:
-    missing = [f for f in STATUS_FIELDS if trail.final.json_field(f) is None]
+    wanted = ("id", "status", *probe.valid_request, *STATUS_TIMES)
+    missing = [f for f in wanted if trail.final.json_field(f) is None]
     return (failed if missing else passed)(
         f"missing: {missing}" if missing else "all present", received=trail.final.body
     )

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import httpx
 
@@ -28,7 +28,7 @@ from x402_core.headers import (
     encode_header,
 )
 from x402_core.jobstatus import TERMINAL
-from x402_core.listing import Listing
+from x402_core.listing import InputLocation, Listing
 from x402_core.models import (
     PaymentRequiredV1,
     PaymentRequiredV2,
@@ -37,13 +37,6 @@ from x402_core.models import (
 from x402_core.payments import pay_v1, pay_v2
 from x402_core.wallets import TestWallet, test_wallet
 
-VALID_BODY = {
-    "model": "nano-banana-2",
-    "prompt": "a lighthouse at dawn, conformance probe",
-    "resolution": "1K",
-    "aspect_ratio": "16:9",
-}
-INVALID_BODY = {"model": "no-such-model", "prompt": ""}
 NO_ROUTE_STATUSES = (404, 405, 501)
 """A status URL answering these at the first poll has no status route behind it."""
 V1_FIELDS = {"amount": "max_amount_required"}
@@ -164,14 +157,32 @@ class ServerProbe:
             response.content,
         )
 
-    def post(self, body: Any, headers: dict[str, str] | None = None) -> Answer:
-        return self.request("POST", self.endpoint_url, body, headers)
+    def send(self, data: dict[str, Any], headers: dict[str, str] | None = None) -> Answer:
+        """The listed request: `data` as the JSON body, or as query parameters."""
+        if self.listing.location is InputLocation.QUERY:
+            query = {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+            url = f"{self.endpoint_url}?{urlencode(query)}" if query else self.endpoint_url
+            return self.request(self.listing.method, url, None, headers)
+        return self.request(self.listing.method, self.endpoint_url, data, headers)
+
+    @cached_property
+    def valid_request(self) -> dict[str, Any]:
+        """A request the listing accepts: its example, or one of example values."""
+        return self.listing.example_request()
+
+    @cached_property
+    def invalid_request(self) -> dict[str, Any]:
+        """A request the listing refuses: a required field left out, else an unknown one."""
+        required = [f.name for f in self.listing.fields if f.required]
+        if required:
+            return {k: v for k, v in self.valid_request.items() if k != required[0]}
+        return {**self.valid_request, "x402h_unknown_field": "refused"}
 
     # what the server offers
 
     @cached_property
     def unpaid(self) -> Answer:
-        return self.post(VALID_BODY)
+        return self.send(self.valid_request)
 
     @cached_property
     def offer_v2(self) -> PaymentRequiredV2 | HeaderError:
@@ -238,7 +249,7 @@ class ServerProbe:
         if version not in self.versions:
             return None
         if version not in self.paid_answers:
-            self.paid_answers[version] = self.post(VALID_BODY, self.payment(version))
+            self.paid_answers[version] = self.send(self.valid_request, self.payment(version))
         return self.paid_answers[version]
 
     @property
@@ -255,7 +266,7 @@ class ServerProbe:
         meanwhile (None without an RPC URL)."""
         headers = {k: v for k, v in self.paid.sent_headers.items() if k != "Content-Type"}
         before = self.chain.balance_of(self.listing.pay_to) if self.chain else None
-        answer = self.post(VALID_BODY, headers)
+        answer = self.send(self.valid_request, headers)
         if self.chain is None or before is None:
             return answer, None
         return answer, self.chain.balance_of(self.listing.pay_to) - before
@@ -265,7 +276,7 @@ class ServerProbe:
         """An invalid body sent with a valid payment, then the same payment with a valid body:
         the second must succeed if the first took nothing."""
         headers = self.payment(self.version)
-        return self.post(INVALID_BODY, headers), self.post(VALID_BODY, headers)
+        return self.send(self.invalid_request, headers), self.send(self.valid_request, headers)
 
     def settlement_header(self, answer: Answer) -> str | None:
         for name in (PAYMENT_RESPONSE, X_PAYMENT_RESPONSE):

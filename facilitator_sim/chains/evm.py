@@ -61,6 +61,18 @@ _PANIC = function_signature_to_4byte_selector("Panic(uint256)")
 _AUTH_TYPES = ["address", "address", "uint256", "uint256", "uint256", "bytes32"]
 
 
+TOKEN_NAME_SLOT = 5
+"""Storage slot of the token's `_name` (see EIP3009Token.sol)."""
+
+
+def short_string(text: str) -> str:
+    """A Solidity `string` under 32 bytes as its one storage word: the bytes, then length × 2."""
+    raw = text.encode()
+    if len(raw) > 31:
+        raise ValueError(f"{text!r} does not fit one storage word")
+    return "0x" + (raw.ljust(31, b"\x00") + bytes([2 * len(raw)])).hex()
+
+
 class RpcError(ChainError):
     """A JSON-RPC error answer: its code, message and data (revert data for reverts)."""
 
@@ -178,11 +190,14 @@ class EvmChain:
         """Place the project's token at the network's USDC address unless code is there already
         (a fork of Base has the real USDC). Returns whether it installed the token."""
         self._ensure_signer_gas()
-        usdc = network_by_chain_id(self.chain_id).usdc.address
-        if self.rpc("eth_getCode", [usdc, "latest"]) not in ("0x", "0x0", "", None):
+        usdc = network_by_chain_id(self.chain_id).usdc
+        if self.rpc("eth_getCode", [usdc.address, "latest"]) not in ("0x", "0x0", "", None):
             return False
         code = "0x" + load_token_artifact().deployed_bytecode.hex()
-        self.rpc("anvil_setCode", [usdc, code])
+        self.rpc("anvil_setCode", [usdc.address, code])
+        # The network's EIP-712 name ("USDC" on Base Sepolia) in the token's `_name` slot.
+        name_slot = "0x" + TOKEN_NAME_SLOT.to_bytes(32, "big").hex()
+        self.rpc("anvil_setStorageAt", [usdc.address, name_slot, short_string(usdc.eip712_name)])
         return True
 
     def set_balance(self, token: str, account: str, amount: int) -> None:

@@ -13,7 +13,7 @@ from facilitator_sim.chains.evm import EvmChain
 from facilitator_sim.chains.ledger import LedgerChain
 from facilitator_sim.chains.multicall import install_multicall
 from facilitator_sim.chains.rpc_guard import check_rpc_url
-from x402_core.networks import BASE, network_by_chain_id
+from x402_core.networks import BASE, Network, network_by_chain_id
 from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet, payer_wallets
 
 SPECS = ("ledger", "anvil", "http(s)://host:port")
@@ -59,10 +59,12 @@ def open_chain(
     state_path: str | os.PathLike[str] | None = None,
     fork_url: str | None = None,
     signer_key: bytes | None = None,
+    network: Network = BASE,
 ) -> OpenedChain:
     """Open the backend `spec` names, with USDC and Multicall3 in place and the test payers
     funded; an Anvil it starts gets a first block, so that calls on `latest` see the present. On
-    EVM, settlements are sent from `signer_key` (default: Anvil's account 0).
+    EVM, settlements are sent from `signer_key` (default: Anvil's account 0). The ledger and a
+    started Anvil run `network`'s chain id; a node given by URL has its own.
 
     `state_path` keeps the chain's state across restarts: the ledger's SQLite file, or the state
     file of the Anvil this starts. A node given by URL keeps its own state.
@@ -83,14 +85,17 @@ def open_chain(
                 # Anvil would fetch from there: the same refusal as for a direct RPC URL.
                 check_rpc_url(fork_url, allow_remote_rpc=allow_remote_rpc)
             anvil = AnvilProcess.start(
-                binary=anvil_bin, chain_id=BASE.chain_id, state_path=state_path, fork_url=fork_url
+                binary=anvil_bin,
+                chain_id=network.chain_id,
+                state_path=state_path,
+                fork_url=fork_url,
             )
             undo.callback(anvil.stop)
         chain: Chain
         evm: EvmChain | None = None
         if spec == "ledger":
             path = None if state_path is None else Path(state_path)
-            chain = LedgerChain(BASE.chain_id, state_path=path)
+            chain = LedgerChain(network.chain_id, state_path=path)
         else:
             url = anvil.rpc_url if anvil is not None else spec
             chain = evm = EvmChain(url, signer_key, allow_remote_rpc=allow_remote_rpc)

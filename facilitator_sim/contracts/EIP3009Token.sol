@@ -16,15 +16,18 @@ interface IERC1271 {
 /// @dev Built to be installed with `anvil_setCode` at USDC's address: no constructor ever runs
 /// and storage starts empty, so metadata are constants and the EIP-712 domain separator is
 /// derived from `block.chainid` and `address(this)` on every call. `_balances` must remain the
-/// first state variable (slot 0) so that `anvil_dealERC20` finds it.
+/// first state variable (slot 0) so that `anvil_dealERC20` finds it. The EIP-712 name differs
+/// between networks ("USD Coin" on Base, "USDC" on Base Sepolia): the installer writes it into
+/// `_name` (slot 5) with `anvil_setStorageAt`; left empty, it is "USD Coin".
 contract EIP3009Token {
     mapping(address => uint256) private _balances;
     mapping(address => mapping(address => uint256)) private _allowances;
     mapping(address => mapping(bytes32 => bool)) private _authorizationStates;
     mapping(address => uint256) private _permitNonces;
     uint256 private _totalSupply;
+    string private _name;
 
-    string public constant name = "USD Coin";
+    string private constant _DEFAULT_NAME = "USD Coin";
     string public constant symbol = "USDC";
     string public constant version = "2";
     uint8 public constant decimals = 6;
@@ -54,6 +57,11 @@ contract EIP3009Token {
     event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce);
 
     // ------------------------------------------------------------------ ERC-20
+
+    /// @notice The token's name, which is also its EIP-712 domain name.
+    function name() public view returns (string memory) {
+        return bytes(_name).length == 0 ? _DEFAULT_NAME : _name;
+    }
 
     function totalSupply() external view returns (uint256) {
         return _totalSupply;
@@ -310,7 +318,7 @@ contract EIP3009Token {
         return keccak256(
             abi.encode(
                 EIP712_DOMAIN_TYPEHASH,
-                keccak256(bytes(name)),
+                keccak256(bytes(name())),
                 keccak256(bytes(version)),
                 block.chainid,
                 address(this)

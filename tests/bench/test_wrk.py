@@ -23,7 +23,6 @@ from bench.wrk import (
     write_requests,
     wrk_rate,
 )
-from tests.imports import ROOT, imported_packages
 from x402_service.serving import ServerThread
 
 MANY = 60_000
@@ -109,8 +108,3 @@ def test_the_report_is_read_and_its_absence_is_an_error() -> None:
     assert parse_report(output + "  Non-2xx or 3xx responses: 17\n").non_2xx == 17
     with pytest.raises(WrkScriptError):
         parse_report(output.replace("x402-bench", "something else"))
-
-
-def test_benchmarks_do_not_import_the_tests() -> None:
-    for path in (ROOT / "bench").glob("*.py"):
-        assert "tests" not in imported_packages(path), path

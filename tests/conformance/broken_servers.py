@@ -205,13 +205,13 @@ def settle_despite_invalid_body(method: str, path: str, headers: Headers, body: 
             data = json.loads(body)
         except ValueError:
             data = {}
-        if data.get("model") == "no-such-model":
+        if isinstance(data, dict) and "model" not in data:  # the probe's invalid request
             return json.dumps({"model": "nano-banana-2", "prompt": "charged anyway"}).encode()
     return body
 
 
 def answer_400_after_charging(exchange: Exchange) -> None:
-    if exchange.method == "POST" and exchange.paid and b"no-such-model" in exchange.request_body:
+    if exchange.method == "POST" and exchange.paid and b'"model"' not in exchange.request_body:
         exchange.status = 400
         exchange.set_json({"error": "invalid_request", "message": "model"})
 

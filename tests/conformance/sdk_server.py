@@ -20,7 +20,6 @@ from x402.http.middleware.fastapi import PaymentMiddlewareASGI
 from x402.http.types import PaymentOption, RouteConfig
 from x402.mechanisms.evm.exact.register import register_exact_evm_server
 
-from conformance.respx_router import body_problem
 from x402_core.listing import Listing
 
 BAD_REQUEST, NOT_FOUND = 400, 404
@@ -59,11 +58,9 @@ def create_sdk_server_app(facilitator_url: str, listing: Listing) -> FastAPI:
     @app.post(listing.path)
     async def generate(request: Request) -> JSONResponse:
         try:
-            problem = body_problem(listing, json.loads(await request.body()))
-        except ValueError:
-            problem = "the body is not JSON"
-        if problem is not None:
-            return JSONResponse({"error": "invalid_request", "message": problem}, BAD_REQUEST)
+            listing.check_request(json.loads(await request.body()))
+        except ValueError as exc:  # InvalidRequestError, or JSON that does not parse
+            return JSONResponse({"error": "invalid_request", "message": str(exc)}, BAD_REQUEST)
         job_id = "job_" + secrets.token_hex(8)
         jobs[job_id] = {"id": job_id, "status": "completed"}
         where = f"{request.base_url}{listing.path.lstrip('/')}/{job_id}"

@@ -14,13 +14,12 @@ from x402.mechanisms.evm.exact.register import register_exact_evm_client
 from x402.mechanisms.evm.signers import EthAccountSigner
 
 from conformance.respx_router import DEFAULT_BASE_URL, xgen_router
-from mock_server.listing import DEFAULT_LISTING
 from x402_core.headers import PAYMENT_SIGNATURE
-from x402_core.listing import load_listing
 from x402_core.wallets import test_wallet
+from x402_core.xgen import xgen_listing
 from x402_payer import JobFailedError, Payer
 
-LISTING = load_listing(DEFAULT_LISTING)
+LISTING = xgen_listing()
 URL = DEFAULT_BASE_URL + LISTING.path
 BODY = {"model": "seedream-4.6", "prompt": "a paper boat"}
 PAYER = test_wallet(4)

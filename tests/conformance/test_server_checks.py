@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,16 +18,15 @@ from facilitator_sim.app import create_app as create_facilitator
 from facilitator_sim.chains.factory import fund_test_wallets, open_chain
 from mock_server.app import create_app as create_mock
 from mock_server.config import ServerSettings
-from mock_server.listing import DEFAULT_LISTING
 from tests.conformance import broken_servers as broken
 from tests.conformance.sdk_server import create_sdk_server_app
-from x402_core.listing import load_listing
+from x402_core.xgen import XGEN_INDEX_ENTRY, xgen_listing
 from x402_harness.cli import main
 from x402_harness.stack import Stack, StackConfig
 from x402_service.serving import ServerThread
 
 QUICK = {"X-Mock-Scenario": "quick"}
-LISTING = load_listing(DEFAULT_LISTING)
+LISTING = xgen_listing()
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def facilitator_url() -> Iterator[str]:
 
 
 def _listing_file(tmp_path: Path, changes: dict[str, Any]) -> Path:
-    data = json.loads(DEFAULT_LISTING.read_text())
+    data = copy.deepcopy(XGEN_INDEX_ENTRY)
     data["accepts"][0].update(changes)
     path = tmp_path / "listing.json"
     path.write_text(json.dumps(data))

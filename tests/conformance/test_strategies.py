@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 from conformance import strategies
 from conformance.facilitator.reasons import reason_table
 from conformance.strategies import request_bodies, tampered_bodies, verify_bodies
-from mock_server.listing import DEFAULT_LISTING
-from x402_core.listing import load_listing
+from x402_core.xgen import xgen_listing
 from x402_harness.stack import Stack, StackConfig
 
-LISTING = load_listing(DEFAULT_LISTING)
+LISTING = xgen_listing()
 SETTINGS = settings(max_examples=40, deadline=None)
 OURS = reason_table("ours")
 

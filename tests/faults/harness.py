@@ -29,18 +29,16 @@ import httpx
 from facilitator_sim.chains.anvil import AnvilProcess
 from facilitator_sim.chains.evm import EvmChain
 from facilitator_sim.settlements import SettlementState, SqliteRecords
-from mock_server.listing import DEFAULT_LISTING
-from mock_server.paywall import requirements_v2
 from mock_server.purchases import PurchaseState
 from x402_core.eip3009 import random_nonce
 from x402_core.headers import PAYMENT_SIGNATURE, encode_header
-from x402_core.listing import load_listing
 from x402_core.payments import pay_v2
 from x402_core.wallets import TestWallet, payer_wallets
+from x402_core.xgen import xgen_listing
 from x402_harness.processes import ServiceProcess
 from x402_service.serving import free_port
 
-LISTING = load_listing(DEFAULT_LISTING)
+LISTING = xgen_listing()
 PRICE = LISTING.amount
 HOST = "127.0.0.1"
 CHARGED_ANSWERS = frozenset({200})
@@ -76,7 +74,7 @@ class Sale:
 
 def make_sales(count: int) -> list[Sale]:
     """`count` signed payments from the nine funded test wallets, each for its own prompt."""
-    requirements = requirements_v2(LISTING)
+    requirements = LISTING.requirements_v2()
     wallets = payer_wallets()
     sales = []
     for index in range(count):

@@ -13,16 +13,13 @@ from schemathesis import GenerationMode
 
 from facilitator_sim.openapi import openapi_document as facilitator_document
 from mock_server.config import ServerSettings
-from mock_server.listing import DEFAULT_LISTING
 from mock_server.openapi import openapi_document as mock_document
 from tests.hostile.conftest import Targets
-from x402_core.listing import load_listing
+from x402_core.xgen import xgen_listing
 
 EXAMPLES = 60
 SCHEMAS = {
-    "mock": schemathesis.openapi.from_dict(
-        mock_document(load_listing(DEFAULT_LISTING), ServerSettings())
-    ),
+    "mock": schemathesis.openapi.from_dict(mock_document(xgen_listing(), ServerSettings())),
     "facilitator": schemathesis.openapi.from_dict(facilitator_document()),
 }
 

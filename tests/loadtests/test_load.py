@@ -65,7 +65,7 @@ def test_load_command_reports_and_keeps_the_invariants(
     assert out.count("invariant holds") == 3
     jobs = int(re.search(r"\((\d+) jobs, \d+ settlements\)", out)[1])  # type: ignore[index]
     assert jobs >= 200, "hundreds of paid jobs, replays among them"
-    assert "POST generate (replay" in out
+    assert "replay" in out
     assert "load gate passed" in out
     verdict = _verdict(tmp_path / "verdict.json")
     assert verdict["passed"] is True
@@ -83,6 +83,24 @@ def test_load_command_reports_and_keeps_the_invariants(
     assert snapshot.milestones["time to completed job [instant]"].count == jobs
 
 
+@pytest.mark.parametrize(
+    "listing", sorted((Path(__file__).parents[2] / "examples" / "listings").glob("*.json"))
+)
+def test_load_buys_from_any_listed_endpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], listing: Path
+) -> None:
+    code = main(
+        ["load", *QUICK, "--run-time", "3s", "--listing", str(listing), "--out", str(tmp_path),
+         "--json", str(tmp_path / "verdict.json")]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    verdict = _verdict(tmp_path / "verdict.json")
+    assert verdict["paid_jobs"] > 0
+    assert verdict["failures"] == 0
+    assert all(i["holds"] for i in verdict["invariants"])
+
+
 def test_a_broken_slo_fails_the_run_and_says_which(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -94,14 +112,14 @@ def test_a_broken_slo_fails_the_run_and_says_which(
             "--weights", "1,0,0",
             "--scenario", "instant",
             "--wallets", "3",
-            "--threshold", "POST generate (paid):p50<0.001",
+            "--threshold", "paid request:p50<0.001",
             "--out", str(tmp_path),
         ]
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 1
-    assert "load gate failed: SLO broken: POST generate (paid): p50 < 0.001" in out
-    assert "GET status (poller)" not in out  # the weights left the pollers out
+    assert "load gate failed: SLO broken: paid request: p50 < 0.001" in out
+    assert "status poll (poller)" not in out  # the weights left the pollers out
 
 
 def test_master_and_two_workers_on_loopback(
@@ -287,6 +305,6 @@ def test_anvil_dying_mid_load_leaves_no_job_without_its_settlement(tmp_path: Pat
     assert all(i.holds for i in invariants), invariants
     with (tmp_path / "run_failures.csv").open(newline="") as rows:
         failures = list(csv.DictReader(rows))
-    paid = [f for f in failures if f["Name"] == "POST generate (paid)"]
+    paid = [f for f in failures if f["Name"] == "paid request"]
     assert paid, "requests after Anvil died must fail"
     assert all(("402" in f["Error"] or "503" in f["Error"]) for f in paid), paid

@@ -17,9 +17,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def test_thresholds_read_from_flags() -> None:
     assert parse_threshold("p95<500") == Threshold("Aggregated", "p95", 500)
-    assert parse_threshold("POST generate (paid):p99 < 1500") == Threshold(
-        "POST generate (paid)", "p99", 1500
-    )
+    assert parse_threshold("paid request:p99 < 1500") == Threshold("paid request", "p99", 1500)
     assert parse_threshold("time to completed job [instant]:p95<5000") == Threshold(
         "time to completed job [instant]", "p95", 5000
     )
@@ -43,14 +41,12 @@ def test_a_written_threshold_reads_back(name: str, metric: str, limit: float) ->
 
 def test_thresholds_read_from_json_and_toml(tmp_path: Path) -> None:
     (tmp_path / "slo.json").write_text('{"Aggregated": {"p95": 500, "failure_ratio": 0.01}}')
-    (tmp_path / "slo.toml").write_text('["POST generate (paid)"]\np99 = 1500\n')
+    (tmp_path / "slo.toml").write_text('["paid request"]\np99 = 1500\n')
     assert load_thresholds(tmp_path / "slo.json") == [
         Threshold("Aggregated", "p95", 500),
         Threshold("Aggregated", "failure_ratio", 0.01),
     ]
-    assert load_thresholds(tmp_path / "slo.toml") == [
-        Threshold("POST generate (paid)", "p99", 1500)
-    ]
+    assert load_thresholds(tmp_path / "slo.toml") == [Threshold("paid request", "p99", 1500)]
 
 
 @pytest.mark.parametrize(
@@ -89,19 +85,19 @@ def test_every_slo_file_in_examples_loads() -> None:
 
 def test_judged_thresholds_name_the_threshold_and_the_value() -> None:
     stats = {
-        "POST generate (paid)": RequestStats(100, 2, {"p50": 4, "p95": 40, "p99": 80}),
+        "paid request": RequestStats(100, 2, {"p50": 4, "p95": 40, "p99": 80}),
         "Aggregated": RequestStats(400, 2, {"p50": 3, "p95": 30, "p99": 700}),
     }
     thresholds = [
         parse_threshold("p95<100"),
-        parse_threshold("POST generate (paid):p99<50"),
-        parse_threshold("POST generate (paid):failure_ratio<0.01"),
+        parse_threshold("paid request:p99<50"),
+        parse_threshold("paid request:failure_ratio<0.01"),
         parse_threshold("GET nothing:p95<1"),
     ]
     judged = judge(thresholds, stats)
     assert [j.passed for j in judged] == [True, False, False, False]
     assert [str(j) for j in judged[1:]] == [
-        "POST generate (paid): p99 < 50 — was 80",
-        "POST generate (paid): failure_ratio < 0.01 — was 0.02",
+        "paid request: p99 < 50 — was 80",
+        "paid request: failure_ratio < 0.01 — was 0.02",
         "GET nothing: p95 < 1 — never requested",
     ]

@@ -11,6 +11,7 @@ from facilitator_sim.app import create_app
 from facilitator_sim.chains.factory import OpenedChain, open_chain
 from facilitator_sim.config import FacilitatorSettings
 from x402_core.models import PaymentRequirementsV2
+from x402_core.networks import NETWORKS, network_by_chain_id
 from x402_core.payments import pay_v2
 from x402_core.wallets import payer_wallets, test_wallet
 from x402_harness.console import (
@@ -37,6 +38,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--chain",
         default=None,
         help="ledger (default), anvil, or an http(s) RPC URL (loopback unless --allow-remote-rpc)",
+    )
+    parser.add_argument(
+        "--network",
+        choices=[n.name for n in NETWORKS],
+        help="the network of the ledger or of a started Anvil (default base)",
     )
     parser.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
@@ -71,6 +77,7 @@ def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
     """Environment (`X402H_FACILITATOR_*`) first, then the flags given on the command line."""
     changes = {
         "chain": args.chain,
+        "network": args.network,
         "host": args.host,
         "port": args.port,
         "allow_remote_rpc": args.allow_remote_rpc or None,
@@ -91,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         allow_remote_rpc=settings.allow_remote_rpc,
         state_path=chain_state,
         signer_key=settings.signer_private_key(),
+        network=settings.network_of_chain(),
     )
     with opened:
         app = create_app(opened.chain, settings)
@@ -140,7 +148,7 @@ def selftest(url: str, opened: OpenedChain) -> int:
         asset=token,
         pay_to=SELFTEST_PAY_TO,
         max_timeout_seconds=300,
-        extra={"name": "USD Coin", "version": "2"},
+        extra=network_by_chain_id(opened.chain.chain_id).usdc.extra(),
     )
     payload = pay_v2(requirements, payer.private_key, payer.address)
     body = {

@@ -16,17 +16,20 @@ from conformance.target import admin_headers
 from loadtests.funding import Funding, facilitator_named_by, fund_wallets
 from loadtests.gate import DEFAULT_MAX_FAILURE_RATIO, GateRules, Verdict, verdict
 from loadtests.invariants import Invariant, check_invariants
-from loadtests.options import DEFAULT_ENDPOINT_PATH, UserOptions
+from loadtests.options import UserOptions
 from loadtests.plan import LoadPlan, LoadPlanError, Target, target_of
 from loadtests.runner import LocustRun, run_locust
 from loadtests.slo import Threshold, load_thresholds, parse_threshold
 from loadtests.wallets import pool
+from mock_server.config import ServerSettings
 from mock_server.scenarios import SCENARIOS
+from x402_core.listing import Listing
 from x402_core.wallets import STARTING_USDC_ATOMIC, TestWallet
 from x402_harness.commands.conformance.targets import refuse_remote
 from x402_harness.commands.load_report import ProgressPrinter, print_summary
 from x402_harness.console import console
 from x402_harness.stack import ADMIN_PATH, Stack, StackConfig
+from x402_service.listings import read_listing
 from x402_service.serving import free_port
 
 INTERRUPTED_EXIT = 130
@@ -70,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="[NAME:]METRIC<LIMIT",
-        help="a threshold, e.g. p95<500 or 'POST generate (paid):p99<1500' (repeatable)",
+        help="a threshold, e.g. p95<500 or 'paid request:p99<1500' (repeatable)",
     )
     parser.add_argument(
         "--max-failure-ratio",
@@ -99,6 +102,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="PAYING,PROBE,POLLER",
         help="how many of each user kind per mix (default 3,1,1)",
     )
+    parser.add_argument(
+        "--listing",
+        type=Path,
+        help="the endpoint's listing (the x402 index's format): what the stack serves and the "
+        "users buy; default xGen's",
+    )
     parser.add_argument("--out", type=Path, default=Path("load-report"), help="report directory")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the verdict here")
     parser.add_argument(
@@ -115,6 +124,8 @@ class LoadRequest:
     thresholds: list[Threshold]
     rules: GateRules
     target: Target | None
+    listing: Listing
+    listing_path: Path | None
 
 
 def checked(args: argparse.Namespace) -> LoadRequest:
@@ -124,9 +135,10 @@ def checked(args: argparse.Namespace) -> LoadRequest:
         thresholds += load_thresholds(args.slo)
     if not 0 <= args.max_failure_ratio <= 1:
         raise LoadPlanError(f"--max-failure-ratio {args.max_failure_ratio:g}: expected 0-1")
+    listing = read_listing(args.listing)
     target = None
     if args.target:
-        target = target_of(args.target, DEFAULT_ENDPOINT_PATH)
+        target = target_of(args.target, listing.path)
         refuse_remote(
             [target.host, args.admin_url, args.facilitator_url], allowed=args.allow_remote
         )
@@ -135,7 +147,8 @@ def checked(args: argparse.Namespace) -> LoadRequest:
     elif args.scenario and args.scenario not in SCENARIOS:
         raise LoadPlanError(f"--scenario {args.scenario!r}: expected one of {', '.join(SCENARIOS)}")
     users = UserOptions(
-        endpoint_path=target.endpoint_path if target else DEFAULT_ENDPOINT_PATH,
+        endpoint_path=target.endpoint_path if target else listing.path,
+        listing=str(args.listing.resolve()) if args.listing else "",
         scenario=args.scenario,
         wallets=args.wallets,
         presign=args.presign,
@@ -152,7 +165,7 @@ def checked(args: argparse.Namespace) -> LoadRequest:
     )
     _check_writable(args.out, args.json)
     rules = GateRules(max_failure_ratio=args.max_failure_ratio, expect_purchases=users.buys)
-    return LoadRequest(plan, users, thresholds, rules, target)
+    return LoadRequest(plan, users, thresholds, rules, target, listing, args.listing)
 
 
 def _think_time(text: str) -> tuple[float, float]:
@@ -185,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if request.target is not None:
         return _run_against_target(args, request, request.target)
-    with Stack(StackConfig(chain=args.chain)) as stack:
+    server = ServerSettings(listing_path=request.listing_path)
+    with Stack(StackConfig(chain=args.chain, server=server)) as stack:
         _print_funding(fund_wallets(stack.facilitator_url, _wallets(request), STARTING_USDC_ATOMIC))
         before = stack.chain.balance_of(stack.token, stack.pay_to)
         locust = _run(args, request, stack.server_url, stack.endpoint_url)

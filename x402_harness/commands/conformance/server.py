@@ -8,10 +8,9 @@ from pathlib import Path
 from conformance.catalog import Profile
 from conformance.report import Report
 from conformance.server import grade_server
-from mock_server.listing import DEFAULT_LISTING
-from x402_core.listing import load_listing
 from x402_core.wallets import test_wallet
 from x402_harness.commands.conformance.targets import refuse_remote, require_answering
+from x402_service.listings import read_listing
 
 
 def add_parser(
@@ -29,7 +28,9 @@ def add_parser(
         "url", help="the paid endpoint, e.g. http://127.0.0.1:8402/v1/images/generate"
     )
     parser.add_argument(
-        "--listing", type=Path, default=DEFAULT_LISTING, help="the listing it must match (xGen's)"
+        "--listing",
+        type=Path,
+        help="the endpoint's listing (the x402 index's format) it must match; default xGen's",
     )
     parser.add_argument("--rpc-url", help="the chain's RPC URL: replays are checked on chain")
     parser.add_argument(
@@ -63,7 +64,7 @@ def grade(args: argparse.Namespace) -> Report:
     require_answering(args.url)
     return grade_server(
         args.url,
-        load_listing(args.listing),
+        read_listing(args.listing),
         payer=test_wallet(args.payer_index),
         rpc_url=args.rpc_url,
         headers=dict(args.header),
