@@ -11,11 +11,14 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev node_modules/.installed docker-compose wrk
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Each benchmark with its defaults: the facilitator, the mock server, the load the stack sustains.
 bench: $(VENV)/.installed-dev node_modules/.installed wrk

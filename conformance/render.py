@@ -135,18 +135,18 @@ def junit_xml(report: Report) -> str:
     wall = f"{report.seconds:.3f}"
     suites = ET.Element(
         "testsuites",
-        name=_xml_safe(f"x402 conformance: {report.target}"),
-        time=wall,
-        **_tally(report.results),
+        {
+            "name": _xml_safe(f"x402 conformance: {report.target}"),
+            "time": wall,
+            **_tally(report.results),
+        },
     )
     for role in report.roles():
         results = [r for r in report.results if r.check.role is role]
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=f"x402-conformance.{role.value}",
-            time=wall,
-            **_tally(results),
+            {"name": f"x402-conformance.{role.value}", "time": wall, **_tally(results)},
         )
         for result in results:
             _testcase(suite, role.value, result)

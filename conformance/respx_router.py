@@ -140,9 +140,10 @@ class XgenFake:
             return Reason.VALID_AFTER
         if int(auth.valid_before) <= now:
             return Reason.VALID_BEFORE
+        extra = self.listing.extra
         domain = Domain(
-            offered.extra["name"],
-            offered.extra["version"],
+            extra["name"],
+            extra["version"],
             self.listing.network.chain_id,
             offered.asset,
         )

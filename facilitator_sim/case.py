@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from x402_core.eip3009 import Authorization
+from x402_core.models import PaymentRequirementsV1, PaymentRequirementsV2
 from x402_core.models.facilitator import VerifyRequestV1, VerifyRequestV2
 
 
@@ -35,35 +36,45 @@ class PaymentCase:
 
 def case_from_request(request: VerifyRequestV1 | VerifyRequestV2) -> PaymentCase:
     """Normalize a validated `/verify` or `/settle` body."""
-    payload = request.payment_payload
-    req = request.payment_requirements
-    exact = payload.payload
-    common = {
-        "version": request.x402_version,
-        "scheme": req.scheme,
-        "network": req.network,
-        "asset": req.asset,
-        "pay_to": req.pay_to,
-        "max_timeout_seconds": req.max_timeout_seconds,
-        "extra": req.extra,
-        "authorization": Authorization.from_wire(exact.authorization),
-        "signature": bytes.fromhex(exact.signature[2:]),
-    }
     if isinstance(request, VerifyRequestV1):
-        return PaymentCase(
-            payload_scheme=payload.scheme,
-            payload_network=payload.network,
-            amount=int(req.max_amount_required),
-            accepted_differs=(),
-            **common,
+        v1 = request.payment_requirements
+        return _case(
+            request,
+            v1,
+            request.payment_payload.scheme,
+            request.payment_payload.network,
+            int(v1.max_amount_required),
+            (),
         )
-    accepted = payload.accepted
+    accepted = request.payment_payload.accepted
+    v2 = request.payment_requirements
+    differs = _differing_fields(accepted.wire(), v2.wire())
+    return _case(request, v2, accepted.scheme, accepted.network, int(v2.amount), differs)
+
+
+def _case(
+    request: VerifyRequestV1 | VerifyRequestV2,
+    req: PaymentRequirementsV1 | PaymentRequirementsV2,
+    payload_scheme: str,
+    payload_network: str,
+    amount: int,
+    accepted_differs: tuple[str, ...],
+) -> PaymentCase:
+    exact = request.payment_payload.payload
     return PaymentCase(
-        payload_scheme=accepted.scheme,
-        payload_network=accepted.network,
-        amount=int(req.amount),
-        accepted_differs=_differing_fields(accepted.wire(), req.wire()),
-        **common,
+        version=request.x402_version,
+        scheme=req.scheme,
+        network=req.network,
+        payload_scheme=payload_scheme,
+        payload_network=payload_network,
+        amount=amount,
+        asset=req.asset,
+        pay_to=req.pay_to,
+        max_timeout_seconds=req.max_timeout_seconds,
+        extra=req.extra,
+        accepted_differs=accepted_differs,
+        authorization=Authorization.from_wire(exact.authorization),
+        signature=bytes.fromhex(exact.signature[2:]),
     )
 
 

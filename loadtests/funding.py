@@ -39,8 +39,8 @@ def facilitator_named_by(
         health: Any = httpx.get(url, headers=headers, timeout=timeout).json()
     except (httpx.HTTPError, ValueError):
         return None
-    url = health.get("facilitator_url") if isinstance(health, dict) else None
-    return url if isinstance(url, str) and url else None
+    named = health.get("facilitator_url") if isinstance(health, dict) else None
+    return named if isinstance(named, str) and named else None
 
 
 def fund_wallets(

@@ -161,7 +161,7 @@ def _answer(request: Request, state: ServerState, payment: Payment, purchase: Pu
             state,
             str(settlement.get("errorReason") or purchase.reason or Reason.TRANSACTION_FAILED),
             str(settlement.get("errorMessage") or ""),
-            **headers,
+            extra_headers=headers,
         )
     return _settlement_pending(payment, purchase)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,11 +53,12 @@ def payment_required(
     reason: str,
     message: str = "",
     flaw: OfferFlaw = OfferFlaw.NONE,
-    **headers: str,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> Response:
     """402 with the offer: v2 in the PAYMENT-REQUIRED header, v1 in the body; `error` = reason.
     `flaw` serves an unpayable variant of the offer (the offer_* scenarios)."""
     offer_headers, body = _offer(state, resource_url(request, state), reason, flaw)
+    headers = dict(extra_headers or {})
     if message:
         headers[MESSAGE_HEADER] = message.encode("ascii", "replace").decode()[:500]
     return Response(

@@ -53,8 +53,7 @@ def _constant(name: str) -> float:
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set[str] = set()
-        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        duplicate = next(key for n, (key, _) in enumerate(pairs) if key in dict(pairs[:n]))
         raise JsonError(f"the key {duplicate!r} appears twice in one object")
     return obj
 

@@ -251,7 +251,11 @@ class Stack:
 
     def stop(self) -> None:
         errors: list[BaseException] = []
-        for stoppable in [*reversed(self._threads), *reversed(self._processes)]:
+        stoppables: list[ServerThread | ServiceProcess] = [
+            *reversed(self._threads),
+            *reversed(self._processes),
+        ]
+        for stoppable in stoppables:
             try:
                 stoppable.stop()
             except Exception as exc:  # stop everything, then report

@@ -144,7 +144,8 @@ class JobFailedError(JobError):
     """The job reached `failed`; `code` and `error_message` are the job's `error` object."""
 
     def __init__(self, job: dict[str, Any]) -> None:
-        error = job.get("error") if isinstance(job.get("error"), dict) else {}
+        found = job.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
         self.job = job
         self.code: str | None = error.get("code")
         self.error_message: str | None = error.get("message")

@@ -232,7 +232,7 @@ class PayerCore:
                 last_status = answer.status
                 if progress is not None:
                     progress(answer.job["status"], elapsed)
-            if answer.kind is AnswerKind.COMPLETED:
+            if answer.kind is AnswerKind.COMPLETED and answer.job is not None:
                 self._remember(answer.job, status_url)
                 return answer.job
             if answer.kind is AnswerKind.FAILED:

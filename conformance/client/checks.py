@@ -11,6 +11,7 @@ import itertools
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from conformance.catalog import (
     Source,
@@ -358,7 +359,7 @@ def reads_settlement(session: ClientSession, run: ScenarioRun) -> Verdict:
         for e in run.settled
     ]
     reported = json.dumps(run.run.result or {})
-    transactions = [decode_json_header(h).get("transaction") for h in settled if h]  # type: ignore[union-attr]
+    transactions = [_json_field(decode_json_header(h), "transaction") for h in settled if h]
     ok = bool(transactions) and all(t and t in reported for t in transactions)
     return (passed if ok else failed)(
         "the settlement's transaction in the result", expected=transactions, received=run.run.result
@@ -415,8 +416,8 @@ def header_matches_version(session: ClientSession) -> Verdict:
             if value is None:
                 continue
             try:
-                carried = decode_json_header(value).get("x402Version")  # type: ignore[union-attr]
-            except (ValueError, AttributeError):
+                carried = _json_field(decode_json_header(value), "x402Version")
+            except ValueError:
                 continue  # does not decode: CLI-002's to judge
             if carried != version:
                 return failed(f"x402Version {carried!r} under {header} (v{version})", sent=sent)
@@ -436,3 +437,8 @@ def polls_own_job(session: ClientSession, run: ScenarioRun) -> Verdict:
     return (failed if stray else passed)(
         "polled job ids", expected=sorted(bought), received=sorted(polled)
     )
+
+
+def _json_field(data: object, name: str) -> Any:
+    """A member of a decoded JSON object (None when it is no object)."""
+    return data.get(name) if isinstance(data, dict) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eth_typing import HexStr
 from web3 import Web3
 
 from x402_core.eip3009 import Domain, cancel_digest, sign_digest, split_signature
@@ -69,7 +70,7 @@ class OnChain:
 
     def transaction_succeeded(self, tx_hash: str) -> bool:
         receipt = self.web3.eth.wait_for_transaction_receipt(
-            tx_hash, timeout=RECEIPT_TIMEOUT_SECONDS
+            HexStr(tx_hash), timeout=RECEIPT_TIMEOUT_SECONDS
         )
         return receipt["status"] == 1
 

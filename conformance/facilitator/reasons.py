@@ -15,8 +15,10 @@ from x402_core.reasons import Reason
 
 ReasonTable = Mapping[str, str | None]
 
-TAMPERED_SIGNATURE = ("FAC-020", "FAC-024", "FAC-025", "FAC-026", "FAC-027", "FAC-031")
-TAMPERED_SIGNATURE += ("FAC-032", "FAC-033", "FAC-034")
+TAMPERED_SIGNATURE: tuple[str, ...] = (
+    "FAC-020", "FAC-024", "FAC-025", "FAC-026", "FAC-027", "FAC-031", "FAC-032", "FAC-033",
+    "FAC-034",
+)  # fmt: skip
 """Vectors whose only flaw is a signature that does not match what it signs."""
 
 

@@ -20,7 +20,7 @@ from conformance.catalog import (
     spec_must,
     spec_should,
 )
-from conformance.server.probe import Answer, ServerProbe
+from conformance.server.probe import Answer, MissingHeaderError, ServerProbe
 from x402_core.headers import PAYMENT_REQUIRED, HeaderError
 from x402_core.listing import JOB_STATUSES
 from x402_core.models import PaymentRequiredV1, PaymentRequiredV2, SettleResponse
@@ -90,7 +90,7 @@ def unpaid_is_402(probe: ServerProbe) -> Verdict:
 def v2_header(probe: ServerProbe) -> Verdict:
     offer = probe.offer_v2
     if isinstance(offer, HeaderError):
-        if offer.reason == "missing" and _v1(probe) is not None:
+        if isinstance(offer, MissingHeaderError) and _v1(probe) is not None:
             return not_applicable("the server offers x402 v1 only (no PAYMENT-REQUIRED)")
         return failed(f"{offer.reason}: {offer.message}", **probe.unpaid.evidence())
     if not offer.accepts:

@@ -35,12 +35,17 @@ from x402_core.models import (
     SettleResponse,
 )
 from x402_core.payments import pay_v1, pay_v2
+from x402_core.reasons import Reason
 from x402_core.wallets import TestWallet, test_wallet
 
 NO_ROUTE_STATUSES = (404, 405, 501)
 """A status URL answering these at the first poll has no status route behind it."""
 V1_FIELDS = {"amount": "max_amount_required"}
 """v2 names of requirement fields that v1 spells otherwise."""
+
+
+class MissingHeaderError(HeaderError):
+    """The answer does not carry the header at all (rather than carrying it malformed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +193,7 @@ class ServerProbe:
     def offer_v2(self) -> PaymentRequiredV2 | HeaderError:
         value = self.unpaid.headers.get(PAYMENT_REQUIRED.lower())
         if value is None:
-            return HeaderError("missing", f"no {PAYMENT_REQUIRED} header")
+            return MissingHeaderError(Reason.INVALID_PAYLOAD, f"no {PAYMENT_REQUIRED} header")
         try:
             # However large: the size is SRV-030's and SRV-031's to judge, not the format's.
             return decode_header(value, PaymentRequiredV2, name=PAYMENT_REQUIRED, max_chars=None)
@@ -288,7 +293,7 @@ class ServerProbe:
         name = PAYMENT_RESPONSE if version == 2 else X_PAYMENT_RESPONSE
         value = answer.headers.get(name.lower())
         if value is None:
-            return HeaderError("missing", f"no {name} header")
+            return MissingHeaderError(Reason.INVALID_PAYLOAD, f"no {name} header")
         try:
             return decode_header(value, SettleResponse, name=name)
         except HeaderError as exc:
