@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,14 @@ from x402_service.envconfig import from_env
 
 ENV_PREFIX = "X402H_SERVER_"
 VERSIONS = frozenset({"v1", "v2"})
+
+
+class IdentifierPolicy(StrEnum):
+    """Whether the 402 declares the payment-identifier extension, and whether it requires it."""
+
+    OFF = "off"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
 
 
 class ServerSettingsError(ValueError):
@@ -44,6 +53,9 @@ class ServerSettings:
     """Seconds a /verify or /settle call may take; a slower settle's outcome is unknown."""
     reconcile_interval: float = 2.0
     """Seconds between background passes over pending purchases."""
+    payment_identifier: str = IdentifierPolicy.OPTIONAL.value
+    """`off`, `optional` (declared, honoured when sent) or `required` (a v2 payment without
+    an id gets 400)."""
     admin_token: str = field(default="", repr=False)
     """When set, `/__mock__/*` requires `Authorization: Bearer <admin_token>`; needed when the
     server binds off loopback."""
@@ -58,6 +70,11 @@ class ServerSettings:
         if not 0 < self.facilitator_timeout <= 3600 or not 0 < self.reconcile_interval <= 3600:
             raise ServerSettingsError(
                 "facilitator_timeout and reconcile_interval are seconds above 0, at most 3600"
+            )
+        if self.payment_identifier not in set(IdentifierPolicy):
+            raise ServerSettingsError(
+                f"payment_identifier is {self.payment_identifier!r}; expected one of "
+                + ", ".join(IdentifierPolicy)
             )
         if not self.versions or not self.versions <= VERSIONS:
             raise ServerSettingsError(

@@ -71,9 +71,11 @@ def offer(
     versions: frozenset[str],
     error: str,
     flaw: OfferFlaw = OfferFlaw.NONE,
+    extensions: dict[str, Any] | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """(headers, JSON body) of a 402: v2 in `PAYMENT-REQUIRED`, v1 in the body; `flaw` names an
-    unpayable variant of the offer, for scenarios that test a client's refusal."""
+    """(headers, JSON body) of a 402: v2 in `PAYMENT-REQUIRED` (with `extensions`), v1 in the
+    body; `flaw` names an unpayable variant of the offer, for scenarios that test a client's
+    refusal."""
     if flaw is OfferFlaw.MALFORMED:
         return {PAYMENT_REQUIRED: "%not base64: a malformed offer%"}, {"x402Version": "one"}
     if flaw:
@@ -84,6 +86,7 @@ def offer(
         error=error,
         resource=listing.resource(resource_url),
         accepts=[listing.requirements_v2()],
+        extensions=extensions or None,
     )
     if "v2" in versions:
         headers[PAYMENT_REQUIRED] = encode_header(v2)

@@ -1,27 +1,26 @@
-"""The paid endpoint (its method and path from the listing): validate, ask for payment, verify,
-claim, settle, answer.
-
-A purchase is claimed in the store (unique by its payment, across every process on the store)
-before any money can move, and its job is made in the same store step that marks it settled.
-A payment sent again finds its purchase: the job it bought, its refusal, or its settlement
-reconciled through the facilitator; never a second charge, never a second job.
-"""
+"""The paid endpoint over HTTP (its method and path from the listing): validate, ask for payment,
+then buy (mock_server.checkout) and say the outcome with HTTP statuses and x402 headers."""
 
 from __future__ import annotations
-
-import asyncio
-import hashlib
-import json
-import secrets
-import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_server.crashpoints import CrashPoint, crash_at
-from mock_server.facilitator_client import FacilitatorUnavailableError
-from mock_server.paywall import Payment, facilitator_body, read_payment, settlement_header
-from mock_server.purchases import OPEN_STATES, Purchase, PurchaseState
+from mock_server.checkout import (
+    Bought,
+    Conflict,
+    Order,
+    Outcome,
+    Pending,
+    Refused,
+    Unavailable,
+    buy,
+    pending_message,
+    pending_settlement,
+    unavailable_message,
+)
+from mock_server.extensions import IdentifierError, identifier_required, payment_id_of
+from mock_server.paywall import Payment, read_payment, settlement_header
 from mock_server.responses import (
     EXPOSED_HEADERS,
     base_url,
@@ -30,8 +29,7 @@ from mock_server.responses import (
     payment_required,
     resource_url,
 )
-from mock_server.scenarios import SCENARIO_HEADER, Fault, UnknownScenarioError, scenario_of
-from mock_server.settling import settle_purchase
+from mock_server.scenarios import SCENARIO_HEADER, UnknownScenarioError
 from mock_server.state import ServerState
 from mock_server.validation import InvalidRequestError, read_request
 from x402_core.headers import HeaderError
@@ -40,7 +38,6 @@ from x402_service.bodies import BodyTooLargeError, read_body
 
 FACILITATOR_RETRY_AFTER = 5
 PENDING_RETRY_AFTER = 2
-_CLAIM_POLL_SECONDS = 0.02
 
 
 async def paid_endpoint(request: Request) -> Response:
@@ -60,6 +57,7 @@ async def paid_endpoint(request: Request) -> Response:
         scenario = state.scenarios.peek(requested)
     except UnknownScenarioError as exc:
         return error(400, "unknown_scenario", str(exc))
+    required = identifier_required(state.settings, scenario)
     try:
         payment = read_payment(request.headers, state.settings.versions)
     except HeaderError as exc:
@@ -71,121 +69,52 @@ async def paid_endpoint(request: Request) -> Response:
             "payment_required",
             "pay with PAYMENT-SIGNATURE (v2) or X-PAYMENT (v1)",
             flaw=scenario.offer,
+            identifier_required=required,
         )
-    request_sha256 = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
-    existing = state.store.get_purchase(payment.key)
-    if existing is not None and existing.state is not PurchaseState.REFUSED:
-        return await _sent_again(request, state, payment, existing, request_sha256)
-    if scenario.has(Fault.FACILITATOR_DOWN):
-        state.scenarios.take(requested)
-        return _facilitator_unavailable(
-            "the facilitator cannot be reached (scenario facilitator_down)"
-        )
-    settle_body = facilitator_body(payment, state.listing, resource_url(request, state))
     try:
-        verified = await state.facilitator.verify(settle_body)
-    except FacilitatorUnavailableError as exc:
-        return _facilitator_unavailable(str(exc))
-    if not verified.is_valid:
-        existing = state.store.get_purchase(payment.key)
-        if existing is not None and existing.state is not PurchaseState.REFUSED:
-            return await _sent_again(request, state, payment, existing, request_sha256)
-        reason = verified.invalid_reason or Reason.INVALID_PAYLOAD
-        return payment_required(request, state, reason, verified.invalid_message or "")
-    scenario = state.scenarios.take(requested)
-    purchase = Purchase(
-        key=payment.key,
-        request_sha256=request_sha256,
-        job_id="job_" + secrets.token_hex(12),
-        state=PurchaseState.CLAIMED,
-        version=payment.version,
-        settle_body=settle_body,
-        request=wanted,
-        payer=payment.payer,
-        scenario=scenario.name,
-        created_at=state.clock.now(),
-    )
-    holder = state.store.claim(purchase)
-    if holder is not None:  # a copy of this payment claimed it first
-        return await _sent_again(request, state, payment, holder, request_sha256)
-    crash_at(CrashPoint.AFTER_CLAIM, state.crash)
-    settled = await settle_purchase(state, purchase, first_attempt=True)
-    return _answer(request, state, payment, settled)
+        payment_id = payment_id_of(payment, state.settings, required)
+    except IdentifierError as exc:
+        return error(400, Reason.INVALID_PAYMENT_IDENTIFIER, str(exc))
+    order = Order(payment, wanted, resource_url(request, state), requested, payment_id)
+    return _answer(request, state, payment, await buy(state, order), required)
 
 
-async def _sent_again(
-    request: Request,
-    state: ServerState,
-    payment: Payment,
-    purchase: Purchase,
-    request_sha256: str,
+def _answer(
+    request: Request, state: ServerState, payment: Payment, outcome: Outcome, required: bool
 ) -> Response:
-    """A payment the store already holds: its job, its refusal, or its settlement reconciled."""
-    if purchase.request_sha256 != request_sha256:
-        return payment_required(
-            request,
-            state,
-            Reason.NONCE_ALREADY_USED,
-            "this payment already pays for another request; sign a new authorization",
-        )
-    if purchase.state is PurchaseState.CLAIMED:
-        purchase = await _await_claim(state, purchase)
-    if purchase.state in OPEN_STATES:
-        purchase = await settle_purchase(state, purchase, first_attempt=False)
-    return _answer(request, state, payment, purchase)
-
-
-async def _await_claim(state: ServerState, purchase: Purchase) -> Purchase:
-    """Wait while another request (here or in another process) settles this purchase, until
-    its lease runs out; then it is anyone's to reconcile."""
-    deadline = purchase.updated_at + state.lease_seconds
-    while purchase.state is PurchaseState.CLAIMED and time.time() < deadline:
-        await asyncio.sleep(_CLAIM_POLL_SECONDS)
-        latest = state.store.get_purchase(purchase.key)
-        if latest is None:
-            break
-        purchase = latest
-    return purchase
-
-
-def _answer(request: Request, state: ServerState, payment: Payment, purchase: Purchase) -> Response:
-    if purchase.state is PurchaseState.SETTLED:
-        return _settled(request, state, payment, purchase)
-    if purchase.state is PurchaseState.REFUSED:
-        if purchase.reason == Reason.FACILITATOR_UNAVAILABLE:
-            return _facilitator_unavailable("the facilitator cannot be reached")
-        settlement = purchase.settlement or {}
+    if isinstance(outcome, Bought):
+        return _bought(request, state, payment, outcome)
+    if isinstance(outcome, Refused):
+        settlement = outcome.settlement
         headers = {payment.response_header: settlement_header(settlement)} if settlement else {}
         return payment_required(
             request,
             state,
-            str(settlement.get("errorReason") or purchase.reason or Reason.TRANSACTION_FAILED),
-            str(settlement.get("errorMessage") or ""),
+            outcome.reason,
+            outcome.message,
             extra_headers=headers,
+            identifier_required=required,
         )
-    return _settlement_pending(payment, purchase)
-
-
-def _settled(
-    request: Request, state: ServerState, payment: Payment, purchase: Purchase
-) -> Response:
-    job = state.store.get_job(purchase.job_id)
-    if job is None:  # settled by another process a moment ago; its job comes in the same step
-        return _settlement_pending(payment, purchase)
-    scenario = scenario_of(purchase.scenario)
-    if scenario.has(Fault.SERVER_ERROR_AFTER_SETTLE) and purchase.key not in state.errored_once:
-        state.errored_once.add(purchase.key)
+    if isinstance(outcome, Pending):
+        return _settlement_pending(payment, outcome)
+    if isinstance(outcome, Unavailable):
         return error(
-            500,
-            "internal_error",
-            "the server failed after settling (scenario "
-            "server_error_after_settle); send the same payment again to get the job",
+            503,
+            Reason.FACILITATOR_UNAVAILABLE,
+            unavailable_message(outcome),
+            retry_after=FACILITATOR_RETRY_AFTER,
         )
-    crash_at(CrashPoint.BEFORE_ANSWER, state.crash)
+    if isinstance(outcome, Conflict):
+        return error(409, Reason.PAYMENT_IDENTIFIER_CONFLICT, outcome.message)
+    return error(500, "internal_error", outcome.message)
+
+
+def _bought(request: Request, state: ServerState, payment: Payment, outcome: Bought) -> Response:
     headers = {
-        payment.response_header: settlement_header(purchase.settlement or {}),
+        payment.response_header: settlement_header(outcome.purchase.settlement or {}),
         "Access-Control-Expose-Headers": EXPOSED_HEADERS,
     }
+    job = outcome.job
     if not state.listing.is_job:  # a synchronous endpoint: the answer itself, the same each time
         return JSONResponse(state.listing.example_output(job.request), 200, headers=headers)
     base = base_url(request, state)
@@ -195,35 +124,17 @@ def _settled(
     return JSONResponse(answer, 200, headers=headers)
 
 
-def _settlement_pending(payment: Payment, purchase: Purchase) -> JSONResponse:
+def _settlement_pending(payment: Payment, outcome: Pending) -> JSONResponse:
     """The payment was sent for settlement and its outcome is not known: a true answer that asks
     for the same payment again, never a new one."""
-    transaction = purchase.transaction or None
-    named = f" (transaction {transaction})" if transaction else ""
-    settlement = {
-        "success": False,
-        "errorReason": Reason.SETTLEMENT_PENDING.value,
-        "payer": purchase.payer,
-        "transaction": transaction or "",
-        "network": purchase.settle_body["paymentRequirements"]["network"],
-    }
+    purchase = outcome.purchase
     answer = error(
         503,
         Reason.SETTLEMENT_PENDING,
-        f"the payment was sent for settlement{named} and its outcome is not known yet; send "
-        "the same payment again (the same payment header) to get the job; do not sign a new one",
-        transaction=transaction,
+        pending_message(purchase),
+        transaction=purchase.transaction or None,
         retry_after=PENDING_RETRY_AFTER,
     )
-    answer.headers[payment.response_header] = settlement_header(settlement)
+    answer.headers[payment.response_header] = settlement_header(pending_settlement(purchase))
     answer.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return answer
-
-
-def _facilitator_unavailable(message: str) -> JSONResponse:
-    return error(
-        503,
-        Reason.FACILITATOR_UNAVAILABLE,
-        f"{message}; nothing was charged, try again later",
-        retry_after=FACILITATOR_RETRY_AFTER,
-    )

@@ -49,6 +49,9 @@ class Purchase:
     settlement: dict[str, Any] | None = None
     """The facilitator's last answer: the settlement, or the pending transaction."""
     reason: str = ""
+    payment_id: str | None = None
+    """The client's payment-identifier, unique in the store: the same id with another payment or
+    request is a conflict."""
 
     @property
     def transaction(self) -> str:

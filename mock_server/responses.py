@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mock_server.extensions import offer_extensions
 from mock_server.images import Picture
 from mock_server.jobs import Job, Status
 from mock_server.paywall import offer
@@ -54,10 +55,13 @@ def payment_required(
     message: str = "",
     flaw: OfferFlaw = OfferFlaw.NONE,
     extra_headers: Mapping[str, str] | None = None,
+    identifier_required: bool = False,
 ) -> Response:
     """402 with the offer: v2 in the PAYMENT-REQUIRED header, v1 in the body; `error` = reason.
     `flaw` serves an unpayable variant of the offer (the offer_* scenarios)."""
-    offer_headers, body = _offer(state, resource_url(request, state), reason, flaw)
+    offer_headers, body = _offer(
+        state, resource_url(request, state), reason, flaw, identifier_required
+    )
     headers = dict(extra_headers or {})
     if message:
         headers[MESSAGE_HEADER] = message.encode("ascii", "replace").decode()[:500]
@@ -70,15 +74,19 @@ def payment_required(
 
 
 def _offer(
-    state: ServerState, resource: str, reason: str, flaw: OfferFlaw
+    state: ServerState, resource: str, reason: str, flaw: OfferFlaw, required: bool
 ) -> tuple[dict[str, str], bytes]:
-    """The encoded 402 for (resource, reason, flaw): the same for every request, so built once."""
-    key = (resource, reason, flaw)
+    """The encoded 402 for (resource, reason, flaw, identifier required): the same for every
+    request, so built once."""
+    key = (resource, reason, flaw, required)
     cached = state.offers.get(key)
     if cached is None:
         if len(state.offers) >= 256:  # resources come from Host headers: keep it bounded
             state.offers.clear()
-        headers, body = offer(state.listing, resource, state.settings.versions, reason, flaw)
+        extensions = offer_extensions(state.listing, state.settings, required)
+        headers, body = offer(
+            state.listing, resource, state.settings.versions, reason, flaw, extensions
+        )
         cached = state.offers[key] = (headers, json.dumps(body, separators=(",", ":")).encode())
     return cached
 

@@ -29,6 +29,8 @@ class Fault(StrEnum):
     """Status polls faster than Retry-After get 429."""
     STATUS_ERRORS = "status_errors"
     """Every other status poll gets 503."""
+    IDENTIFIER_REQUIRED = "identifier_required"
+    """The 402 declares the payment-identifier required; a v2 payment without one gets 400."""
 
 
 class OfferFlaw(StrEnum):
@@ -127,6 +129,13 @@ SCENARIOS: dict[str, Scenario] = {
             "settles, then answers 500 once; re-sending the payment returns the job",
             _HAPPY,
             faults=frozenset({Fault.SERVER_ERROR_AFTER_SETTLE}),
+        ),
+        Scenario(
+            "identifier_required",
+            "queued 0.2 s, processing 0.5 s; the 402 declares payment-identifier required and "
+            "a payment without an id gets 400",
+            Plan(0.2, 0.5),
+            faults=frozenset({Fault.IDENTIFIER_REQUIRED}),
         ),
         Scenario(
             "offer_unknown_network",

@@ -54,10 +54,10 @@ class ServerState:
     polls: PollTracker = field(default_factory=PollTracker)
     crash: CrashPoint | None = None
     """The crash point armed for fault tests (`X402H_TEST_CRASH_AT`), if any."""
-    offers: dict[tuple[str, str, OfferFlaw], tuple[dict[str, str], bytes]] = field(
+    offers: dict[tuple[str, str, OfferFlaw, bool], tuple[dict[str, str], bytes]] = field(
         default_factory=dict
     )
-    """Encoded 402 answers by (resource URL, reason)."""
+    """Encoded 402 answers by (resource URL, reason, flaw, identifier required)."""
     errored_once: set[str] = field(default_factory=set)
     """Payments already answered with the scenario's deliberate 500."""
 

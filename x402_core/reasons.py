@@ -43,3 +43,7 @@ class Reason(StrEnum):
     HEADER_BAD_JSON = "invalid_payment_header_json"
     # facilitator unreachable from the resource server
     FACILITATOR_UNAVAILABLE = "facilitator_unavailable"
+    # the payment-identifier extension: an id that is malformed or missing where required (400),
+    # an id already used for another payment (409 at a server; a refusal at the facilitator)
+    INVALID_PAYMENT_IDENTIFIER = "invalid_payment_identifier"
+    PAYMENT_IDENTIFIER_CONFLICT = "payment_identifier_conflict"

@@ -19,8 +19,13 @@ __all__ = ["MemoryStore", "SqliteStore", "Store", "StoreSpecError", "open_store"
 
 class Store(Protocol):
     def claim(self, purchase: Purchase) -> Purchase | None:
-        """Record a new claimed purchase, or take over a refused one with the same key: None
-        when this call claimed it, else the purchase already there."""
+        """Record a new claimed purchase, or take over a refused one with the same key or
+        payment id: None when this call claimed it, else the purchase already there (the one
+        with its key, else the one with its payment id)."""
+        ...
+
+    def purchase_with_id(self, payment_id: str) -> Purchase | None:
+        """The purchase that carries this payment-identifier, if any."""
         ...
 
     def touch(self, key: str) -> None:

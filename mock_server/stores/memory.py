@@ -16,6 +16,7 @@ class MemoryStore:
         self._purchases: dict[str, Purchase] = {}
         self._jobs: dict[str, Job] = {}
         self._states: Counter[PurchaseState] = Counter()
+        self._keys_by_id: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def claim(self, purchase: Purchase) -> Purchase | None:
@@ -23,6 +24,13 @@ class MemoryStore:
             existing = self._purchases.get(purchase.key)
             if existing is not None and existing.state is not PurchaseState.REFUSED:
                 return existing
+            holder = self._with_id(purchase.payment_id)
+            if holder is not None and holder.key != purchase.key:
+                if holder.state is not PurchaseState.REFUSED:
+                    return holder
+                self._drop(holder)
+            if existing is not None:
+                self._drop(existing)
             self._put(replace(purchase, state=PurchaseState.CLAIMED, updated_at=time.time()))
             return None
 
@@ -69,12 +77,29 @@ class MemoryStore:
             return True
 
     def _put(self, purchase: Purchase) -> None:
-        """Store `purchase`, keeping the counts by state; the caller holds the lock."""
+        """Store `purchase`, keeping the counts by state and the ids; the caller holds the lock."""
         previous = self._purchases.get(purchase.key)
         if previous is not None:
             self._states[previous.state] -= 1
         self._states[purchase.state] += 1
         self._purchases[purchase.key] = purchase
+        if purchase.payment_id is not None:
+            self._keys_by_id[purchase.payment_id] = purchase.key
+
+    def _drop(self, purchase: Purchase) -> None:
+        """Forget a purchase; the caller holds the lock."""
+        del self._purchases[purchase.key]
+        self._states[purchase.state] -= 1
+        if purchase.payment_id is not None:
+            self._keys_by_id.pop(purchase.payment_id, None)
+
+    def _with_id(self, payment_id: str | None) -> Purchase | None:
+        key = None if payment_id is None else self._keys_by_id.get(payment_id)
+        return None if key is None else self._purchases.get(key)
+
+    def purchase_with_id(self, payment_id: str) -> Purchase | None:
+        with self._lock:
+            return self._with_id(payment_id)
 
     def get_purchase(self, key: str) -> Purchase | None:
         return self._purchases.get(key)
@@ -103,11 +128,11 @@ class MemoryStore:
                 self._purchases.clear()
                 self._jobs.clear()
                 self._states.clear()
+                self._keys_by_id.clear()
                 return
-            for key, purchase in list(self._purchases.items()):
+            for purchase in list(self._purchases.values()):
                 if purchase.state is PurchaseState.REFUSED:
-                    del self._purchases[key]
-                    self._states[purchase.state] -= 1
+                    self._drop(purchase)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -28,9 +28,12 @@ CREATE TABLE IF NOT EXISTS purchases (
     key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, job_id TEXT NOT NULL,
     state TEXT NOT NULL, version INTEGER NOT NULL, settle_body TEXT NOT NULL,
     request TEXT NOT NULL, payer TEXT NOT NULL, scenario TEXT NOT NULL,
-    created_at REAL NOT NULL, updated_at REAL NOT NULL, settlement TEXT, reason TEXT NOT NULL);
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, settlement TEXT, reason TEXT NOT NULL,
+    payment_id TEXT);
 CREATE INDEX IF NOT EXISTS purchases_by_state ON purchases (state, updated_at);
 """
+_ID_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS purchases_by_payment_id ON purchases (payment_id)"
+"""Made after the column: files written before payment ids get the column added first."""
 _OPEN = "(" + ", ".join(f"'{state.value}'" for state in sorted(OPEN_STATES)) + ")"
 """The open states as an SQL list (constants of this module, never input)."""
 
@@ -47,6 +50,10 @@ class SqliteStore:
         # WAL with NORMAL sync survives a killed process (the fault these files are for).
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(purchases)")}
+        if "payment_id" not in columns:
+            self._db.execute("ALTER TABLE purchases ADD COLUMN payment_id TEXT")
+        self._db.execute(_ID_INDEX)
         self._lock = threading.Lock()
 
     @contextmanager
@@ -69,8 +76,24 @@ class SqliteStore:
             )
             if existing is not None and existing.state is not PurchaseState.REFUSED:
                 return existing
-            db.execute(f"INSERT OR REPLACE INTO purchases VALUES ({_MARKS})", row)
+            if purchase.payment_id is not None:
+                holder = _purchase_of(
+                    db.execute(
+                        "SELECT * FROM purchases WHERE payment_id = ?", (purchase.payment_id,)
+                    ).fetchone()
+                )
+                if holder is not None and holder.key != purchase.key:
+                    if holder.state is not PurchaseState.REFUSED:
+                        return holder
+                    db.execute("DELETE FROM purchases WHERE key = ?", (holder.key,))
+            db.execute("DELETE FROM purchases WHERE key = ?", (purchase.key,))
+            db.execute(f"INSERT INTO purchases VALUES ({_MARKS})", row)
         return None
+
+    def purchase_with_id(self, payment_id: str) -> Purchase | None:
+        return _purchase_of(
+            self._read("SELECT * FROM purchases WHERE payment_id = ?", (payment_id,), one=True)
+        )
 
     def touch(self, key: str) -> None:
         with self._write() as db:
@@ -162,7 +185,7 @@ class SqliteStore:
             return cursor.fetchone() if one else cursor.fetchall()
 
 
-_MARKS = ", ".join("?" * 13)
+_MARKS = ", ".join("?" * 14)
 
 
 def _json(value: dict | None) -> str | None:
@@ -184,6 +207,7 @@ def _purchase_row(purchase: Purchase, state: PurchaseState) -> tuple:
         time.time(),
         _json(purchase.settlement),
         purchase.reason,
+        purchase.payment_id,
     )
 
 
@@ -191,7 +215,7 @@ def _purchase_of(row: tuple | None) -> Purchase | None:
     if row is None:
         return None
     (key, request_sha256, job_id, state, version, settle_body, request, payer, scenario,
-     created_at, updated_at, settlement, reason) = row  # fmt: skip
+     created_at, updated_at, settlement, reason, payment_id) = row  # fmt: skip
     return Purchase(
         key=key,
         request_sha256=request_sha256,
@@ -206,6 +230,7 @@ def _purchase_of(row: tuple | None) -> Purchase | None:
         updated_at=updated_at,
         settlement=None if settlement is None else json.loads(settlement),
         reason=reason,
+        payment_id=payment_id,
     )
 
 

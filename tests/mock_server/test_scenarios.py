@@ -261,6 +261,17 @@ def test_offer_malformed_cannot_be_read(world: World) -> None:
     assert offered.json()["x402Version"] == "one"
 
 
+def test_identifier_required_refuses_a_payment_without_an_id(world: World) -> None:
+    scenario = {"X-Mock-Scenario": "identifier_required"}
+    offered = world.http.post("/v1/images/generate", json=BODY, headers=scenario)
+    declared = decode_json_header(offered.headers[PAYMENT_REQUIRED])["extensions"]
+    assert declared["payment-identifier"]["info"] == {"required": True}
+    answer = world.pay(**scenario)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_payment_identifier"
+    assert world.charged() == 0
+
+
 def test_every_scenario_is_documented_and_tested() -> None:
     tested = {
         name.removeprefix("test_").split("_")[0] for name in globals() if name.startswith("test_")

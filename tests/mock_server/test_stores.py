@@ -3,6 +3,7 @@ that forgets nothing. The SQLite store behaves as the memory store under any seq
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
@@ -22,7 +23,9 @@ from tests.mock_server.conftest import World
 PLAN = Plan(1.0, 3.0)
 
 
-def _purchase(key: str = "0xab:0x01", job_id: str = "job_1", sha: str = "h") -> Purchase:
+def _purchase(
+    key: str = "0xab:0x01", job_id: str = "job_1", sha: str = "h", payment_id: str | None = None
+) -> Purchase:
     return Purchase(
         key=key,
         request_sha256=sha,
@@ -34,6 +37,7 @@ def _purchase(key: str = "0xab:0x01", job_id: str = "job_1", sha: str = "h") -> 
         payer="0xab",
         scenario="happy",
         created_at=12.5,
+        payment_id=payment_id,
     )
 
 
@@ -136,6 +140,42 @@ def test_a_restarted_server_keeps_jobs_and_replays(
     assert replay.json()["id"] == job["id"]
 
 
+def test_a_payment_id_belongs_to_one_purchase_until_that_one_is_refused(store: Store) -> None:
+    first = _purchase("a:1", "job_a", payment_id="pay_0123456789abcdef")
+    assert store.claim(first) is None
+    other = _purchase("b:1", "job_b", payment_id="pay_0123456789abcdef")
+    holder = store.claim(other)
+    assert holder is not None
+    assert (holder.key, holder.job_id) == ("a:1", "job_a")
+    assert store.get_purchase("b:1") is None
+    assert store.mark_refused("a:1", None, "refused")
+    assert store.claim(other) is None  # nothing moved for the refused one: the id is free again
+    taken = store.purchase_with_id("pay_0123456789abcdef")
+    assert taken is not None
+    assert taken.key == "b:1"
+    assert store.get_purchase("a:1") is None
+
+
+def test_a_store_file_from_before_payment_ids_gets_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA)
+    old.close()
+    store = SqliteStore(path)
+    assert store.claim(_purchase(payment_id="pay_0123456789abcdef")) is None
+    assert store.purchase_with_id("pay_0123456789abcdef") is not None
+    store.close()
+
+
+OLD_SCHEMA = """
+CREATE TABLE purchases (
+    key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, job_id TEXT NOT NULL,
+    state TEXT NOT NULL, version INTEGER NOT NULL, settle_body TEXT NOT NULL,
+    request TEXT NOT NULL, payer TEXT NOT NULL, scenario TEXT NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, settlement TEXT, reason TEXT NOT NULL);
+"""
+
+
 def test_store_specs(tmp_path: Path) -> None:
     assert isinstance(open_store("memory"), MemoryStore)
     for bad in ("sqlite:", "redis://x", ""):
@@ -146,6 +186,7 @@ def test_store_specs(tmp_path: Path) -> None:
 
 
 KEYS = st.sampled_from(["a:1", "b:1", "c:1"])
+PAYMENT_IDS = st.sampled_from([None, "pay_aaaaaaaaaaaaaaaa", "pay_bbbbbbbbbbbbbbbb"])
 
 
 class StoreMachine(RuleBasedStateMachine):
@@ -158,12 +199,17 @@ class StoreMachine(RuleBasedStateMachine):
         self.stores: list[Store] = [MemoryStore(), SqliteStore(Path(self.directory.name) / "s")]
         self.made = 0
 
-    @rule(key=KEYS, sha=st.sampled_from(["h1", "h2"]))
-    def claim(self, key: str, sha: str) -> None:
+    @rule(key=KEYS, sha=st.sampled_from(["h1", "h2"]), payment_id=PAYMENT_IDS)
+    def claim(self, key: str, sha: str, payment_id: str | None) -> None:
         self.made += 1
-        purchase = _purchase(key, f"job_{key}_{self.made}", sha)
+        purchase = _purchase(key, f"job_{key}_{self.made}", sha, payment_id)
         holders = [store.claim(purchase) for store in self.stores]
         assert _view(holders[0]) == _view(holders[1])
+
+    @rule(payment_id=PAYMENT_IDS.filter(bool))
+    def find_by_id(self, payment_id: str) -> None:
+        found = [store.purchase_with_id(payment_id) for store in self.stores]
+        assert _view(found[0]) == _view(found[1])
 
     @rule(key=KEYS)
     def settle(self, key: str) -> None:
@@ -198,6 +244,8 @@ class StoreMachine(RuleBasedStateMachine):
             assert counts["jobs"] == len(settled)
             open_count = sum(counts[s] for s in OPEN_STATES)
             assert open_count == len(store.purchases(OPEN_STATES))
+            ids = [p.payment_id for p in store.purchases() if p.payment_id is not None]
+            assert len(ids) == len(set(ids))
 
     def teardown(self) -> None:
         for store in self.stores:
@@ -205,10 +253,17 @@ class StoreMachine(RuleBasedStateMachine):
         self.directory.cleanup()
 
 
-def _view(purchase: Purchase | None) -> tuple[str, str, str, str, str] | None:
+def _view(purchase: Purchase | None) -> tuple[str, str, str, str, str, str | None] | None:
     if purchase is None:
         return None
-    return (purchase.key, purchase.job_id, purchase.state, purchase.request_sha256, purchase.reason)
+    return (
+        purchase.key,
+        purchase.job_id,
+        purchase.state,
+        purchase.request_sha256,
+        purchase.reason,
+        purchase.payment_id,
+    )
 
 
 TestStoreMachine = StoreMachine.TestCase

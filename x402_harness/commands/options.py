@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mock_server.config import ServerSettings
+from mock_server.config import IdentifierPolicy, ServerSettings
 from mock_server.scenarios import SCENARIOS
 
 
@@ -27,6 +27,12 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--public-url", help="base URL clients see, if not the bound address")
     group.add_argument("--listing", type=Path, help="another endpoint's listing file")
+    group.add_argument(
+        "--payment-identifier",
+        choices=[p.value for p in IdentifierPolicy],
+        help="the payment-identifier extension in the 402: off, optional (default: declared, "
+        "honoured when sent) or required (a payment without an id gets 400)",
+    )
     group.add_argument(
         "--admin-token",
         help="require 'Authorization: Bearer TOKEN' on /__mock__/* (needed off loopback; or "
@@ -47,6 +53,7 @@ def server_settings_from(args: argparse.Namespace, **fixed: object) -> ServerSet
         "journal_path": args.journal,
         "public_url": args.public_url,
         "listing_path": args.listing,
+        "payment_identifier": args.payment_identifier,
         "admin_token": args.admin_token,
         **fixed,
     }
