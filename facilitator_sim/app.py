@@ -1,5 +1,5 @@
-"""The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/health`, `/journal`,
-`/openapi.json`."""
+"""The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/discovery/resources`,
+`/health`, `/journal`, `/openapi.json`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from starlette.routing import Mount, Route
 from facilitator_sim.admin import ADMIN_ROUTES
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.config import FacilitatorSettings, FacilitatorSettingsError
+from facilitator_sim.discovery import Catalogue, discovery_route, extension_responses
+from facilitator_sim.identifiers import open_bindings
 from facilitator_sim.openapi import openapi_document
 from facilitator_sim.recording import NOT_RECORDED, body_payment
 from facilitator_sim.requests import RequestRefusedError, parse_request
@@ -48,9 +50,14 @@ def create_app(
             "open the chain with the same signer key"
         )
     facilitator = facilitator or Facilitator(
-        chain, signer, settings.policy(), records=open_records(settings.state_path)
+        chain,
+        signer,
+        settings.policy(),
+        records=open_records(settings.state_path),
+        bindings=open_bindings(settings.state_path),
     )
     journal = Journal(path=settings.journal_path)
+    catalogue = Catalogue()
     document = openapi_document()
     access = AdminAccess.for_server("", settings.host)
 
@@ -74,7 +81,9 @@ def create_app(
                 is_valid=False, invalid_reason=refused.reason, invalid_message=refused.message
             )
             return JSONResponse(answer.wire(), status_code=refused.status)
-        return JSONResponse((await run(facilitator.verify, body)).wire())
+        answer = await run(facilitator.verify, body)
+        catalogued = catalogue.record(body) if answer.is_valid else None
+        return JSONResponse(answer.wire(), headers=extension_responses(catalogued))
 
     async def settle(request: Request) -> JSONResponse:
         """`POST /settle`: verify again, then transfer on chain; at most once per authorization."""
@@ -88,7 +97,9 @@ def create_app(
                 network="",
             )
             return JSONResponse(answer.wire(), status_code=refused.status)
-        return JSONResponse((await run(facilitator.settle, body)).wire())
+        settled = await run(facilitator.settle, body)
+        catalogued = catalogue.record(body) if settled.success else None
+        return JSONResponse(settled.wire(), headers=extension_responses(catalogued))
 
     async def supported(request: Request) -> JSONResponse:
         """`GET /supported`: the (version, scheme, network) kinds settled here, and the signer."""
@@ -127,6 +138,7 @@ def create_app(
             yield
         finally:
             facilitator.records.close()
+            facilitator.bindings.close()
 
     app = Starlette(
         lifespan=lifespan,
@@ -134,6 +146,7 @@ def create_app(
             Route("/verify", verify, methods=["POST"]),
             Route("/settle", settle, methods=["POST"]),
             Route("/supported", supported, methods=["GET"]),
+            discovery_route(catalogue),
             Route("/health", health, methods=["GET"]),
             Route(
                 "/journal",
@@ -157,4 +170,5 @@ def create_app(
     app.state.facilitator = facilitator
     app.state.chain = chain
     app.state.journal = journal
+    app.state.catalogue = catalogue
     return app

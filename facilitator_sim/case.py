@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from x402_core.eip3009 import Authorization
 from x402_core.models import PaymentRequirementsV1, PaymentRequirementsV2
 from x402_core.models.facilitator import VerifyRequestV1, VerifyRequestV2
+from x402_core.payment_identifier import IdentifierError, identifier_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class PaymentCase:
     """Fields where a v2 payload's `accepted` is not the server's requirements (v1: none)."""
     authorization: Authorization
     signature: bytes
+    payment_id: str | None = None
+    """A well-formed payment-identifier of a v2 payload (a malformed one is the server's 400)."""
 
     @property
     def payer(self) -> str:
@@ -49,7 +52,12 @@ def case_from_request(request: VerifyRequestV1 | VerifyRequestV2) -> PaymentCase
     accepted = request.payment_payload.accepted
     v2 = request.payment_requirements
     differs = _differing_fields(accepted.wire(), v2.wire())
-    return _case(request, v2, accepted.scheme, accepted.network, int(v2.amount), differs)
+    case = _case(request, v2, accepted.scheme, accepted.network, int(v2.amount), differs)
+    try:
+        payment_id = identifier_in(request.payment_payload.extensions)
+    except IdentifierError:
+        payment_id = None
+    return replace(case, payment_id=payment_id)
 
 
 def _case(

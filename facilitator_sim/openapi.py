@@ -68,6 +68,21 @@ _JOURNAL_PAGE = {
         "more": {"type": "boolean"},
     },
 }
+_DISCOVERY_PAGE = {
+    "type": "object",
+    "properties": {
+        "x402Version": {"type": "integer"},
+        "items": {"type": "array", "items": {"type": "object"}},
+        "pagination": {
+            "type": "object",
+            "properties": {
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "total": {"type": "integer"},
+            },
+        },
+    },
+}
 _ERROR = {
     "type": "object",
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
@@ -105,6 +120,27 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "The kinds settled here, and the signer",
                     "responses": {"200": _json(_ref("SupportedResponse"), "the kinds")},
+                }
+            },
+            "/discovery/resources": {
+                "get": {
+                    "summary": "The bazaar catalogue: resources verified or settled here",
+                    "parameters": [
+                        {
+                            "in": "query",
+                            "name": "type",
+                            "schema": {"type": "string", "enum": ["http", "mcp"]},
+                            "description": "only resources of this input type",
+                        },
+                        _query(
+                            "limit", "items at most in this page (default 100, at most 1000)", 1
+                        ),
+                        _query("offset", "items skipped before this page (default 0)", 0),
+                    ],
+                    "responses": {
+                        "200": _json(_DISCOVERY_PAGE, "a page"),
+                        "400": _json(_ERROR, "type, limit or offset out of range"),
+                    },
                 }
             },
             "/health": {

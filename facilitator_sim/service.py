@@ -7,6 +7,7 @@ import time
 
 from facilitator_sim.case import PaymentCase, case_from_request
 from facilitator_sim.chains.base import Chain, ChainError, ReceiptTimeoutError, TransferOutcome
+from facilitator_sim.identifiers import Binding, IdentifierBindings, MemoryBindings
 from facilitator_sim.locks import KeyedLocks
 from facilitator_sim.rules import (
     RULES,
@@ -37,6 +38,11 @@ from x402_core.networks import network_by_chain_id
 from x402_core.reasons import Reason
 
 VerifyRequest = VerifyRequestV1 | VerifyRequestV2
+_ID_CONFLICT = Failure(
+    Reason.PAYMENT_IDENTIFIER_CONFLICT,
+    "this payment identifier belongs to another payment settled here; send that payment again, "
+    "or this one with a new id",
+)
 
 
 class Facilitator:
@@ -54,6 +60,7 @@ class Facilitator:
         policy: Policy | None = None,
         rules: tuple[Rule, ...] = RULES,
         records: SettlementRecords | None = None,
+        bindings: IdentifierBindings | None = None,
     ) -> None:
         self.chain = chain
         self.network = network_by_chain_id(chain.chain_id)
@@ -61,12 +68,13 @@ class Facilitator:
         self.policy = policy or Policy()
         self.rules = rules
         self.records: SettlementRecords = records or MemoryRecords()
+        self.bindings: IdentifierBindings = bindings or MemoryBindings()
         self.locks = KeyedLocks()
         self._started = time.time()
 
     def verify(self, request: VerifyRequest) -> VerifyResponse:
         case = case_from_request(request)
-        failure = self._recorded_use(case) or self._first_failure(case)
+        failure = self._recorded_use(case) or self._id_conflict(case) or self._first_failure(case)
         if failure is not None:
             return VerifyResponse(
                 is_valid=False,
@@ -92,9 +100,13 @@ class Facilitator:
         existing = self.records.get(key)
         if existing is not None:
             return self._repeat(case, existing)
-        failure = self._first_failure(case)
+        failure = self._id_conflict(case) or self._first_failure(case)
         if failure is not None:
             return self._settle_failure(case, failure)
+        if case.payment_id is not None:
+            bound = self.bindings.bind(Binding(case.payment_id, key, self._payload(case)))
+            if (bound.key, bound.payload) != (key, self._payload(case)):
+                return self._settle_failure(case, _ID_CONFLICT)
         claim = SettlementRecord(
             key, self._payload(case), SettlementState.SUBMITTING, case.network, case.payer
         )
@@ -102,6 +114,17 @@ class Facilitator:
         if holder is not None:  # another facilitator process on the same records
             return self._repeat(case, holder)
         return self._submit(case, key)
+
+    def _id_conflict(self, case: PaymentCase) -> Failure | None:
+        """The payment's id is bound to another payment (or to this authorization offered
+        under other requirements)."""
+        bound = None if case.payment_id is None else self.bindings.get(case.payment_id)
+        if bound is None:
+            return None
+        key = authorization_key(case.asset, case.authorization)
+        if (bound.key, bound.payload) == (key, self._payload(case)):
+            return None
+        return _ID_CONFLICT
 
     def _submit(self, case: PaymentCase, key: str) -> SettleResponse:
         sent: list[str] = []

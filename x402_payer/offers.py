@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from pydantic import ValidationError
@@ -33,6 +34,7 @@ from x402_core.networks import (
     network_by_caip2,
     network_by_v1_name,
 )
+from x402_core.payment_identifier import echoed, new_id
 from x402_core.payments import Terms, UnpayableError, pay_v1, pay_v2, terms_of
 from x402_payer.errors import (
     REFUSAL_ERRORS,
@@ -71,6 +73,8 @@ class Choice:
     requirements: Requirements
     terms: Terms
     resource: ResourceInfo | None = None
+    extensions: dict[str, Any] | None = None
+    """The v2 offer's extensions, echoed in the payment (with a payment-identifier's id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +134,10 @@ def choose_requirement(offer: Offer, policy: PayerPolicy) -> Choice:
     for version, index, requirements in _candidates(offer, policy.prefer_version):
         verdict = assess(requirements, policy)
         if isinstance(verdict, Terms):
-            resource = offer.v2.resource if version == 2 and offer.v2 is not None else None
-            return Choice(version, requirements, verdict, resource)
+            v2 = offer.v2 if version == 2 else None
+            resource = None if v2 is None else v2.resource
+            extensions = None if v2 is None else v2.extensions
+            return Choice(version, requirements, verdict, resource, extensions)
         reasons.add(verdict.reason)
         refusals.append(f"v{version} accepts[{index}]: {verdict.detail}")
     if not refusals:
@@ -199,10 +205,15 @@ def _amount_of(requirements: Requirements) -> str:
 def sign_payment(
     choice: Choice, private_key: bytes, address: str, *, now: int | None = None
 ) -> Payment:
-    """A fresh signed payment answering the chosen requirements (a new nonce every call)."""
+    """A fresh signed payment answering the chosen requirements (a new nonce every call); a v2
+    payment echoes the offer's extensions, with a new payment-identifier id when one is
+    declared (re-sends of this payment carry the same id)."""
     if isinstance(choice.requirements, PaymentRequirementsV1):
         return pay_v1(choice.requirements, private_key, address, now=now)
-    return pay_v2(choice.requirements, private_key, address, choice.resource, now=now)
+    payment = pay_v2(choice.requirements, private_key, address, choice.resource, now=now)
+    if not choice.extensions:
+        return payment
+    return payment.model_copy(update={"extensions": echoed(choice.extensions, new_id())})
 
 
 def read_settlement(response: httpx.Response, version: int) -> SettleResponse | None:

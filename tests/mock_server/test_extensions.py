@@ -17,6 +17,7 @@ from x402_core.models import PaymentRequiredV2
 from x402_core.payments import pay_v2
 from x402_core.wallets import test_wallet
 from x402_core.xgen import xgen_listing
+from x402_payer import Payer
 
 ID = "pay_0123456789abcdef0123456789abcdef"
 
@@ -120,3 +121,24 @@ def test_replicas_and_a_restart_on_one_store_honour_the_id(
     assert restarted.pay(headers=headers).json()["id"] == job
     assert restarted.pay(headers=with_id(restarted, ID)).status_code == 409
     assert first.charged() == 50_000
+
+
+def test_the_reference_payer_sends_one_valid_id_and_reuses_it_on_resends(
+    make_world: Callable[..., World],
+) -> None:
+    world = make_world(payment_identifier="required")
+    with Payer(test_wallet(2).private_key) as payer:
+        paid = payer.request_paid(
+            "POST",
+            world.url + "/v1/images/generate",
+            json=BODY,
+            headers={"X-Mock-Scenario": "settle_pending"},
+        )
+    assert paid.response.status_code == 200
+    sent = [e["payment"] for e in world.state.journal.entries() if e["payment"] is not None]
+    assert len(sent) >= 2  # pending, then the same payment again
+    ids = {payment_identifier.identifier_in(p["extensions"]) for p in sent}
+    assert len(ids) == 1
+    assert payment_identifier.is_valid_id(ids.pop())
+    assert all(bazaar.BAZAAR in p["extensions"] for p in sent)  # echoed, as the spec expects
+    world.assert_invariants()
