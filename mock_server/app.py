@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 
 from mock_server.admin import ADMIN_ROUTES
 from mock_server.config import ServerSettings
+from mock_server.mcp_tools import McpTools
 from mock_server.openapi import openapi_document
 from mock_server.purchase import paid_endpoint
 from mock_server.reconciler import reconcile_forever
@@ -40,11 +41,14 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
         """`GET /health`."""
         return JSONResponse({"status": "ok"})
 
+    tools = McpTools(state)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         reconciler = asyncio.create_task(reconcile_forever(state))
         try:
-            yield
+            async with tools.running():
+                yield
         finally:
             reconciler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -63,6 +67,7 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
         lifespan=lifespan,
         routes=[
             *endpoint,
+            tools.route(),
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Mount(

@@ -65,6 +65,29 @@ UNPAYABLE_OFFERS: dict[OfferFlaw, Callable[[Offer], Offer]] = {
 }
 
 
+def required_v2(
+    listing: Listing,
+    resource_url: str,
+    error: str,
+    flaw: OfferFlaw = OfferFlaw.NONE,
+    extensions: dict[str, Any] | None = None,
+) -> PaymentRequiredV2:
+    """The v2 PaymentRequired for `resource_url`, in the unpayable variant `flaw` names."""
+    if flaw:
+        listing = replace(listing, offer=UNPAYABLE_OFFERS[flaw](listing.offer))
+    return PaymentRequiredV2(
+        x402_version=2,
+        error=error,
+        resource=listing.resource(resource_url),
+        accepts=[listing.requirements_v2()],
+        extensions=extensions or None,
+    )
+
+
+MALFORMED_OFFER_BODY = {"x402Version": "one"}
+"""What the offer_malformed scenario answers instead of an offer."""
+
+
 def offer(
     listing: Listing,
     resource_url: str,
@@ -77,17 +100,11 @@ def offer(
     body; `flaw` names an unpayable variant of the offer, for scenarios that test a client's
     refusal."""
     if flaw is OfferFlaw.MALFORMED:
-        return {PAYMENT_REQUIRED: "%not base64: a malformed offer%"}, {"x402Version": "one"}
+        return {PAYMENT_REQUIRED: "%not base64: a malformed offer%"}, dict(MALFORMED_OFFER_BODY)
+    headers: dict[str, str] = {}
+    v2 = required_v2(listing, resource_url, error, flaw, extensions)
     if flaw:
         listing = replace(listing, offer=UNPAYABLE_OFFERS[flaw](listing.offer))
-    headers: dict[str, str] = {}
-    v2 = PaymentRequiredV2(
-        x402_version=2,
-        error=error,
-        resource=listing.resource(resource_url),
-        accepts=[listing.requirements_v2()],
-        extensions=extensions or None,
-    )
     if "v2" in versions:
         headers[PAYMENT_REQUIRED] = encode_header(v2)
     if "v1" in versions:

@@ -25,8 +25,8 @@ from mock_server.responses import (
     EXPOSED_HEADERS,
     base_url,
     error,
-    job_view,
     payment_required,
+    purchase_answer,
     resource_url,
 )
 from mock_server.scenarios import SCENARIO_HEADER, UnknownScenarioError
@@ -114,14 +114,10 @@ def _bought(request: Request, state: ServerState, payment: Payment, outcome: Bou
         payment.response_header: settlement_header(outcome.purchase.settlement or {}),
         "Access-Control-Expose-Headers": EXPOSED_HEADERS,
     }
-    job = outcome.job
-    if not state.listing.is_job:  # a synchronous endpoint: the answer itself, the same each time
-        return JSONResponse(state.listing.example_output(job.request), 200, headers=headers)
     base = base_url(request, state)
-    view = job_view(job, state.clock.now(), base)
-    answer = {key: view[key] for key in ("id", "status", *job.request, "created_at")}
-    headers["Location"] = f"{base}{state.listing.path}/{job.id}"
-    return JSONResponse(answer, 200, headers=headers)
+    if state.listing.is_job:
+        headers["Location"] = f"{base}{state.listing.path}/{outcome.job.id}"
+    return JSONResponse(purchase_answer(state, outcome.job, base), 200, headers=headers)
 
 
 def _settlement_pending(payment: Payment, outcome: Pending) -> JSONResponse:

@@ -103,6 +103,15 @@ def retry_after(job: Job, now: float) -> int | None:
     return max(1, min(MAX_RETRY_AFTER, math.ceil(change if change is not None else 1)))
 
 
+def purchase_answer(state: ServerState, job: Job, base: str) -> dict[str, Any]:
+    """What a purchase answers: the new job (id, status, the request, created_at), or a
+    synchronous endpoint's answer itself, the same each time."""
+    if not state.listing.is_job:
+        return state.listing.example_output(job.request)
+    view = job_view(job, state.clock.now(), base)
+    return {key: view[key] for key in ("id", "status", *job.request, "created_at")}
+
+
 def job_view(job: Job, now: float, base: str) -> dict[str, Any]:
     """A job as the status endpoint shows it."""
     status = job.status_at(now)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -16,29 +19,45 @@ RATE_LIMIT_SECONDS = 1.0
 """rate_limited: polls closer together than this (real time) get 429."""
 
 
-async def job_status(request: Request) -> Response:
-    """`GET /v1/images/generate/{id}`: the job, with Retry-After while it is not finished."""
-    state: ServerState = request.app.state.mock
-    job_id = request.path_params["job_id"]
+@dataclass(frozen=True, slots=True)
+class PollAnswer:
+    """What a poll of a job gets, whichever transport asked: an HTTP status, the JSON body (the
+    job, or an error) and the seconds to wait before the next poll."""
+
+    status: int
+    body: dict[str, Any]
+    retry_after: int | None = None
+
+
+def poll(state: ServerState, job_id: str, base: str) -> PollAnswer:
+    """A poll of `job_id`, with the job's scenario faults applied."""
     job = state.store.get_job(job_id)
     if job is None:
-        return error(404, "not_found", f"no job {job_id!r}; ids come from a paid POST")
+        return _failure(404, "not_found", f"no job {job_id!r}; ids come from a paid request")
     since, count = state.polls.poll(job_id)
     scenario = scenario_of(job.scenario)
     now = state.clock.now()
     wait = retry_after(job, now)
     polled_too_fast = since is not None and since < RATE_LIMIT_SECONDS
     if scenario.has(Fault.RATE_LIMITED_POLLING) and wait is not None and polled_too_fast:
-        return error(429, "rate_limited", "polled too fast; wait for Retry-After", retry_after=1)
+        return _failure(429, "rate_limited", "polled too fast; wait for Retry-After", 1)
     if scenario.has(Fault.STATUS_ERRORS) and count % 2 == 0:
-        return error(
-            503,
-            "unavailable",
-            "status is briefly unavailable (scenario status_errors)",
-            retry_after=1,
+        return _failure(
+            503, "unavailable", "status is briefly unavailable (scenario status_errors)", 1
         )
-    headers = {"Retry-After": str(wait)} if wait is not None else None
-    return JSONResponse(job_view(job, now, base_url(request, state)), headers=headers)
+    return PollAnswer(200, job_view(job, now, base), wait)
+
+
+def _failure(status: int, code: str, message: str, wait: int | None = None) -> PollAnswer:
+    return PollAnswer(status, {"error": code, "message": message}, wait)
+
+
+async def job_status(request: Request) -> Response:
+    """`GET /v1/images/generate/{id}`: the job, with Retry-After while it is not finished."""
+    state: ServerState = request.app.state.mock
+    answer = poll(state, request.path_params["job_id"], base_url(request, state))
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after is not None else None
+    return JSONResponse(answer.body, answer.status, headers=headers)
 
 
 async def job_image(request: Request) -> Response:

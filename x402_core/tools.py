@@ -7,9 +7,14 @@ Pure: names and schemas derived from a Listing.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
+from x402_core.headers import describe_validation_error
 from x402_core.listing import Listing
+from x402_core.models import PaymentPayloadV2
 
 PAYMENT_META = "x402/payment"
 """`_meta` key of a tool call's PaymentPayload."""
@@ -49,3 +54,29 @@ STATUS_TOOL_SCHEMA: dict[str, Any] = {
     "required": ["job_id"],
     "properties": {"job_id": {"type": "string", "description": "the id the paid tool answered"}},
 }
+
+
+def without_nulls(value: Any) -> Any:
+    """`value` with every explicit JSON null member left out: the official SDK's MCP client
+    sends optional fields as null (`model_dump` without `exclude_none`)."""
+    if isinstance(value, Mapping):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+def payment_in_meta(meta: Mapping[str, Any] | None) -> PaymentPayloadV2 | None:
+    """The PaymentPayload a tool call carries in `_meta["x402/payment"]` (None: no payment);
+    ValueError says why one that is there is not a v2 PaymentPayload object."""
+    raw = (meta or {}).get(PAYMENT_META)
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValueError(
+            f'_meta["{PAYMENT_META}"] is a {type(raw).__name__}; expected a PaymentPayload object'
+        )
+    try:
+        return PaymentPayloadV2.model_validate(without_nulls(raw))
+    except ValidationError as exc:
+        raise ValueError(f'_meta["{PAYMENT_META}"]: {describe_validation_error(exc)}') from exc
