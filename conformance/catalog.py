@@ -228,6 +228,7 @@ def load_all() -> Catalog:
     from conformance.client import checks as _client  # noqa: F401
     from conformance.facilitator import checks as _facilitator  # noqa: F401
     from conformance.server import checks as _server  # noqa: F401
+    from conformance.server import extensions as _extensions  # noqa: F401
     from conformance.server import jobs as _jobs  # noqa: F401
 
     return catalog

@@ -34,6 +34,8 @@ from x402_core.models import (
     PaymentRequiredV2,
     SettleResponse,
 )
+from x402_core.bazaar import BAZAAR
+from x402_core.payment_identifier import PAYMENT_IDENTIFIER, echoed, new_id
 from x402_core.payments import pay_v1, pay_v2
 from x402_core.reasons import Reason
 from x402_core.wallets import TestWallet, test_wallet
@@ -41,6 +43,8 @@ from x402_core.wallets import TestWallet, test_wallet
 NO_ROUTE_STATUSES = (404, 405, 501)
 """A status URL answering these at the first poll has no status route behind it."""
 V1_FIELDS = {"amount": "max_amount_required"}
+ECHOED_EXTENSIONS = (PAYMENT_IDENTIFIER, BAZAAR)
+"""The extensions a probe's payment echoes (others it does not know)."""
 """v2 names of requirement fields that v1 spells otherwise."""
 
 
@@ -229,9 +233,17 @@ class ServerProbe:
 
     # payments
 
-    def payment(self, version: int, now: int | None = None, **changes: Any) -> dict[str, str]:
+    def payment(
+        self,
+        version: int,
+        now: int | None = None,
+        extensions: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> dict[str, str]:
         """The payment header of `version` for its offer, signed for `changes` of the terms (v2
-        field names) at time `now`; v2's `accepted` stays the offer as the server made it."""
+        field names) at time `now`; v2's `accepted` stays the offer as the server made it, and
+        its payload carries `extensions` (by default the offer's bazaar and payment-identifier,
+        with a new id, as a careful client sends them)."""
         if version == 2:
             if not isinstance(self.offer_v2, PaymentRequiredV2):
                 raise ValueError("the server makes no readable v2 offer")
@@ -240,7 +252,12 @@ class ServerProbe:
             payload = pay_v2(
                 terms, self.payer.private_key, self.payer.address, self.offer_v2.resource, now=now
             )
-            payload = payload.model_copy(update={"accepted": accepted})
+            if extensions is None and self.offer_v2.extensions:
+                known = {
+                    k: v for k, v in self.offer_v2.extensions.items() if k in ECHOED_EXTENSIONS
+                }
+                extensions = echoed(known, new_id()) or None
+            payload = payload.model_copy(update={"accepted": accepted, "extensions": extensions})
             return {PAYMENT_SIGNATURE: encode_header(payload)}
         if not isinstance(self.offer_v1, PaymentRequiredV1):
             raise ValueError("the server makes no readable v1 offer")

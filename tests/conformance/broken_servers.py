@@ -331,3 +331,63 @@ OFFER_REWRITES: dict[str, AnswerRewrite] = {
     "network rewritten": _rewrite_offer(_set(network="eip155:84532")),
     "extra missing": _rewrite_offer(_drop_extra),
 }
+
+
+def rewrite_extension(name: str, change: Callable[[dict[str, Any]], None]) -> AnswerRewrite:
+    """Change one extension the v2 402 declares (in PAYMENT-REQUIRED), adding it when absent."""
+
+    def rewrite(exchange: Exchange) -> None:
+        if exchange.status != 402 or "payment-required" not in exchange.headers:
+            return
+        offer: Any = decode_json_header(exchange.headers["payment-required"])
+        extensions = offer.setdefault("extensions", {})
+        change(extensions.setdefault(name, {}))
+        exchange.headers["payment-required"] = encode_json_header(offer)
+
+    return rewrite
+
+
+def identifier_required_is_a_word(extension: dict[str, Any]) -> None:
+    extension["info"] = {"required": "no"}
+
+
+def declare_identifier(required: bool) -> Callable[[dict[str, Any]], None]:
+    """Declares the extension on a server that does not honour it."""
+
+    def change(extension: dict[str, Any]) -> None:
+        extension.update(
+            {"info": {"required": required}, "schema": {"type": "object", "required": ["required"]}}
+        )
+
+    return change
+
+
+class ReusedIdConflicts:
+    """Answers every payment whose id it saw before with 409, the same payment included."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, exchange: Exchange) -> None:
+        value = exchange.request_headers.get("payment-signature")
+        if value is None or exchange.status != 200:
+            return
+        payload: Any = decode_json_header(value)
+        info = (payload.get("extensions") or {}).get("payment-identifier", {}).get("info", {})
+        payment_id = info.get("id")
+        if payment_id in self.seen:
+            exchange.status = 409
+            exchange.set_json({"error": "payment_identifier_conflict"})
+        elif payment_id:
+            self.seen.add(payment_id)
+
+
+def bazaar_method_is_get(extension: dict[str, Any]) -> None:
+    extension["info"]["input"]["method"] = "GET"
+
+
+def bazaar_example_off_listing(extension: dict[str, Any]) -> None:
+    """A model the listing does not offer, in the example and in the schema alike."""
+    extension["info"]["input"]["body"]["model"] = "dall-e-3"
+    model = extension["schema"]["properties"]["input"]["properties"]["body"]["properties"]["model"]
+    model["enum"] = [*model["enum"], "dall-e-3"]

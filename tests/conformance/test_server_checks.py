@@ -36,6 +36,7 @@ class Variant:
     listing_changes: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=lambda: dict(QUICK))
     versions: frozenset[str] = frozenset({"v1", "v2"})
+    payment_identifier: str = "optional"
     fails: frozenset[str] = frozenset()
 
 
@@ -45,7 +46,8 @@ def _v(*fails: str, **kwargs: Any) -> Variant:
 
 REFUSALS = ("SRV-014", "SRV-015", "SRV-016")
 PAID_FLOW = ("SRV-012", *REFUSALS, "SRV-017", "SRV-018", "SRV-019", "SRV-020", "SRV-021")
-PAID_FLOW += ("SRV-022",)  # an offer no payment can honour: every paid check fails
+PAID_FLOW += ("SRV-022", "SRV-051", "SRV-052")  # an offer no payment can honour: every paid
+# check fails
 VARIANTS: dict[str, Variant] = {
     "unpaid answered 401": _v("SRV-001", rewrite=lambda: broken.unpaid_is_401),
     "PAYMENT-REQUIRED not base64": _v("SRV-002", rewrite=lambda: broken.garble_offer_header),
@@ -92,7 +94,7 @@ VARIANTS: dict[str, Variant] = {
         "SRV-020", rewrite=lambda: broken.strip_header("x-payment-response")
     ),
     "no Location": _v("SRV-021", rewrite=lambda: broken.drop_location),
-    "replay bought again": _v("SRV-022", rewrite=broken.ReplayRefused),
+    "replay bought again": _v("SRV-022", "SRV-051", rewrite=broken.ReplayRefused),
     "an unknown status word": _v("SRV-023", rewrite=lambda: broken.processing_is_running),
     "a terminal status reopens": _v("SRV-024", rewrite=broken.TerminalReopens),
     "no Retry-After while running": _v("SRV-025", rewrite=lambda: broken.no_retry_after),
@@ -107,6 +109,40 @@ VARIANTS: dict[str, Variant] = {
     "PAYMENT-REQUIRED of 10 KB": _v("SRV-030", rewrite=lambda: broken.oversize_offer_header(10)),
     "PAYMENT-REQUIRED of 20 KB": _v(
         "SRV-030", "SRV-031", rewrite=lambda: broken.oversize_offer_header(20)
+    ),
+    "payment-identifier required as a word": _v(
+        "SRV-050",
+        rewrite=lambda: broken.rewrite_extension(
+            "payment-identifier", broken.identifier_required_is_a_word
+        ),
+    ),
+    "the same id and payment refused as a conflict": _v(
+        "SRV-022", "SRV-051", rewrite=broken.ReusedIdConflicts
+    ),
+    "declares the id but ignores it": _v(
+        "SRV-052",
+        payment_identifier="off",
+        rewrite=lambda: broken.rewrite_extension(
+            "payment-identifier", broken.declare_identifier(False)
+        ),
+    ),
+    "requires the id but takes payments without one": _v(
+        "SRV-052",
+        "SRV-053",
+        payment_identifier="off",
+        rewrite=lambda: broken.rewrite_extension(
+            "payment-identifier", broken.declare_identifier(True)
+        ),
+    ),
+    "requires the id (not broken)": _v(payment_identifier="required"),
+    "bazaar method off its schema": _v(
+        "SRV-054",
+        "SRV-055",
+        rewrite=lambda: broken.rewrite_extension("bazaar", broken.bazaar_method_is_get),
+    ),
+    "bazaar example off the listing": _v(
+        "SRV-055",
+        rewrite=lambda: broken.rewrite_extension("bazaar", broken.bazaar_example_off_listing),
     ),
 }
 
@@ -132,6 +168,7 @@ def _grade_variant(variant: Variant, facilitator_url: str, tmp_path: Path) -> Re
     settings = ServerSettings(
         facilitator_url=facilitator_url,
         versions=variant.versions,
+        payment_identifier=variant.payment_identifier,
         **({"listing_path": listing} if listing else {}),
     )
     app: Any = create_mock(settings)
@@ -157,7 +194,8 @@ def test_the_mock_passes_every_server_check(chain: str) -> None:
     assert report.failed_ids() == set()
     assert report.errors() == []
     assert {r.check.id for r in report.results if r.outcome is Outcome.NOT_APPLICABLE} == {
-        "SRV-029"
+        "SRV-029",
+        "SRV-053",  # the mock declares the id optional by default: see "requires the id"
     }
 
 
@@ -287,3 +325,11 @@ def test_the_official_python_sdk_middleware_fails_no_must(facilitator_url: str) 
     assert report.failed_ids() == set(SDK_SERVER_DEPARTURES)
     assert report.errors() == []
     assert report.result("SRV-013").verdict.evidence.note == "answered [402]"
+
+
+def test_a_server_that_requires_the_id_is_graded_on_it(
+    facilitator_url: str, tmp_path: Path
+) -> None:
+    report = _grade_variant(VARIANTS["requires the id (not broken)"], facilitator_url, tmp_path)
+    for check in ("SRV-050", "SRV-051", "SRV-052", "SRV-053", "SRV-054", "SRV-055"):
+        assert report.result(check).outcome is Outcome.PASS, check
