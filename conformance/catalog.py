@@ -226,6 +226,8 @@ catalog = Catalog()
 def load_all() -> Catalog:
     """The catalog with every role's checks registered."""
     from conformance.client import checks as _client  # noqa: F401
+    from conformance.client import identifiers as _identifiers  # noqa: F401
+    from conformance.client import mcp_checks as _mcp  # noqa: F401
     from conformance.facilitator import checks as _facilitator  # noqa: F401
     from conformance.server import checks as _server  # noqa: F401
     from conformance.server import extensions as _extensions  # noqa: F401

@@ -27,11 +27,16 @@ _NOT_NAME = re.compile(r"[^a-z0-9_]+", re.ASCII)
 
 
 def paid_tool_name(listing: Listing) -> str:
-    """The paid tool's name: the path's last word, then the one before it in the singular
-    (`/v1/images/generate` → `generate_image`); a one-word path is that word."""
+    """The paid tool's name, from the listing's path (see `tool_name_of_path`)."""
+    return tool_name_of_path(listing.path)
+
+
+def tool_name_of_path(path: str) -> str:
+    """The path's last word, then the one before it in the singular (`/v1/images/generate` →
+    `generate_image`); a one-word path is that word."""
     words = [
         _NOT_NAME.sub("_", part.lower()).strip("_")
-        for part in listing.path.split("/")
+        for part in path.split("/")
         if part and not _VERSION_SEGMENT.fullmatch(part)
     ]
     words = [w for w in words if w] or ["call"]

@@ -4,7 +4,9 @@ The contract (the official x402 e2e suite's): the client reads EVM_PRIVATE_KEY,
 RESOURCE_SERVER_URL, ENDPOINT_PATH and EVM_RPC_URL, makes its paid request, prints a JSON result
 on its last stdout line and exits 0 on success, 1 on failure. For this POST endpoint it also reads
 X402_REQUEST_METHOD and X402_REQUEST_BODY (JSON), polls the job it bought, and gives up after
-X402_TIMEOUT_SECONDS; X402_MAX_AMOUNT is the most it may pay, in atomic units.
+X402_TIMEOUT_SECONDS; X402_MAX_AMOUNT is the most it may pay, in atomic units. An MCP client
+(`--transport mcp`) also reads MCP_SERVER_URL, MCP_TOOL (the paid tool, called with the request
+body as its arguments) and MCP_STATUS_TOOL (the free tool that answers the job).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from x402_core.tools import STATUS_TOOL
 
 GRACE_SECONDS = 5.0
 """How long past its own timeout a client may take before it is killed."""
@@ -32,9 +36,21 @@ class ClientEnv:
     method: str = "POST"
     timeout_seconds: float = 10.0
     max_amount: int = 100_000
+    mcp_url: str | None = None
+    """Set for an MCP client: where the tools are served (MCP_SERVER_URL)."""
+    paid_tool: str = ""
 
     def environ(self) -> dict[str, str]:
-        return {
+        mcp = (
+            {}
+            if self.mcp_url is None
+            else {
+                "MCP_SERVER_URL": self.mcp_url,
+                "MCP_TOOL": self.paid_tool,
+                "MCP_STATUS_TOOL": STATUS_TOOL,
+            }
+        )
+        return mcp | {
             "EVM_PRIVATE_KEY": self.private_key,
             "RESOURCE_SERVER_URL": self.server_url,
             "ENDPOINT_PATH": self.endpoint_path,

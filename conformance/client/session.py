@@ -5,15 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import httpx
 
+from conformance.client.mcp_calls import ToolCall, as_http, tool_calls
 from conformance.client.runner import ClientEnv, ClientRun, ClientUnderTest
 from conformance.journal import read_journal
 from conformance.target import StackUrls
 from x402_core.headers import PAYMENT_REQUIRED, HeaderError, decode_header
 from x402_core.models import PaymentRequiredV1, PaymentRequiredV2
+from x402_core.tools import MCP_PATH, tool_name_of_path
 from x402_core.wallets import TestWallet, test_wallet
 
 REQUEST_BODY = {
@@ -33,9 +36,17 @@ SCENARIO_TIMEOUTS = {
     "offer_unknown_asset": 10.0,
     "offer_overpriced": 10.0,
     "offer_malformed": 10.0,
+    "identifier_required": 20.0,
 }
 """The scenarios a client is run through, with the timeout it is told to keep."""
 Progress = Callable[[str, ClientRun | None], None]
+
+
+class Transport(StrEnum):
+    """How the client under test reaches the endpoint: HTTP, or the MCP tools at /mcp."""
+
+    HTTP = "http"
+    MCP = "mcp"
 
 
 @dataclass
@@ -49,6 +60,8 @@ class ScenarioRun:
     endpoint_path: str
     seconds: float = 0.0
     """Wall time of the whole scenario: setting it up, the client's run, reading the journal."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """An MCP client's tool calls as recorded (`entries` reads them as HTTP exchanges)."""
 
     @property
     def purchases(self) -> list[dict[str, Any]]:
@@ -187,6 +200,7 @@ def observe(
     payer: TestWallet | None = None,
     timeout: float | None = None,
     progress: Progress | None = None,
+    transport: Transport = Transport.HTTP,
 ) -> ClientSession:
     """Run the client once per scenario, the mock reset and set to that scenario each time."""
     payer = payer or test_wallet(3)
@@ -204,15 +218,32 @@ def observe(
                 urls.rpc_url,
                 dict(REQUEST_BODY),
                 timeout_seconds=limit,
+                **_mcp_env(urls, transport),
             )
             if progress:
                 progress(name, None)
             result = client.run(env)
             time.sleep(0.05)  # answers are journaled before their last byte; let stragglers land
             entries = read_journal(admin)
+            calls = tool_calls(entries)
+            if transport is Transport.MCP:
+                entries = as_http(
+                    entries, urls.endpoint_path, tool_name_of_path(urls.endpoint_path)
+                )
             seconds = time.perf_counter() - started
-            session.runs.add(ScenarioRun(name, limit, result, entries, urls.endpoint_path, seconds))
+            session.runs.add(
+                ScenarioRun(name, limit, result, entries, urls.endpoint_path, seconds, calls)
+            )
             if progress:
                 progress(name, result)
         admin.post("/scenario", json={"name": "happy"}).raise_for_status()
     return session
+
+
+def _mcp_env(urls: StackUrls, transport: Transport) -> dict[str, Any]:
+    if transport is Transport.HTTP:
+        return {}
+    return {
+        "mcp_url": urls.server_url + MCP_PATH,
+        "paid_tool": tool_name_of_path(urls.endpoint_path),
+    }

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urljoin
 import httpx
 
 from conformance.facilitator.onchain import OnChain
+from x402_core.bazaar import BAZAAR
 from x402_core.headers import (
     PAYMENT_REQUIRED,
     PAYMENT_RESPONSE,
@@ -34,7 +35,6 @@ from x402_core.models import (
     PaymentRequiredV2,
     SettleResponse,
 )
-from x402_core.bazaar import BAZAAR
 from x402_core.payment_identifier import PAYMENT_IDENTIFIER, echoed, new_id
 from x402_core.payments import pay_v1, pay_v2
 from x402_core.reasons import Reason

@@ -23,6 +23,7 @@ from x402_core.headers import (
     encode_header,
 )
 from x402_core.models import ExactEvmPayload, PaymentPayloadV2, PaymentRequiredV2
+from x402_core.payment_identifier import echoed, new_id
 from x402_core.payments import terms_of
 from x402_core.wallets import test_wallet
 
@@ -60,6 +61,10 @@ class Flaws:
     pays_unreadable_offer: bool = False
     both_headers: bool = False
     polls_other_job: bool = False
+    bad_payment_id: bool = False
+    fixed_payment_id: bool = False
+    new_id_on_resend: bool = False
+    omits_payment_id: bool = False
 
 
 def flawed(**flaws: bool) -> CallableClient:
@@ -72,24 +77,26 @@ def _pay(env: ClientEnv, flaws: Flaws, signer: Signer) -> dict[str, Any]:
     payer = next(w for w in (test_wallet(i) for i in range(20)) if w.private_key == wallet_key)
     url = env.server_url + env.endpoint_path
     with httpx.Client(timeout=10) as http:
-        offer = _offer(http.post(url, json=env.body), flaws)
+        offer, extensions = _offer(http.post(url, json=env.body), flaws)
         body = {**env.body, "prompt": "another prompt"} if flaws.changes_body else env.body
         attempts = 5 if flaws.retries_failed_settlement else 1
         for _ in range(attempts):
-            headers = {PAYMENT_SIGNATURE: _header(offer, payer, flaws, signer)}
+            payment = _payment(offer, payer, flaws, signer)
+            headers = {PAYMENT_SIGNATURE: _header(payment, extensions, flaws)}
             if flaws.both_headers:
                 headers[X_PAYMENT] = headers[PAYMENT_SIGNATURE]
             answer = http.post(url, json=body, headers=headers)
-            if flaws.resends_payment:  # the same payment again, byte for byte
+            if flaws.resends_payment:  # the same payment again, byte for byte (or a new id)
+                if flaws.new_id_on_resend:
+                    headers = {PAYMENT_SIGNATURE: _header(payment, extensions, flaws)}
                 answer = http.post(url, json=body, headers=headers)
             if answer.status_code == 200:
                 break
         if answer.status_code != 200:
             return {"success": False, "error": f"payment refused: {answer.text[:200]}"}
         if flaws.pays_twice:
-            http.post(
-                url, json=body, headers={PAYMENT_SIGNATURE: _header(offer, payer, flaws, signer)}
-            )
+            again = _header(_payment(offer, payer, flaws, signer), extensions, flaws)
+            http.post(url, json=body, headers={PAYMENT_SIGNATURE: again})
         settlement: Any = decode_json_header(answer.headers[PAYMENT_RESPONSE])
         status_url = f"{url}/{answer.json()['id']}"
         job = _poll(http, status_url, env, flaws)
@@ -106,20 +113,34 @@ def _pay(env: ClientEnv, flaws: Flaws, signer: Signer) -> dict[str, Any]:
         return result
 
 
-def _offer(answer: httpx.Response, flaws: Flaws) -> Any:
+def _offer(answer: httpx.Response, flaws: Flaws) -> tuple[Any, dict[str, Any]]:
+    """The first requirements offered and the offer's extensions."""
     try:
-        offer = decode_header(answer.headers[PAYMENT_REQUIRED], PaymentRequiredV2).accepts[0]
+        offer = decode_header(answer.headers[PAYMENT_REQUIRED], PaymentRequiredV2)
     except HeaderError:
         if not flaws.pays_unreadable_offer:
             raise
-        return requirements_v2()  # what xGen usually asks, assumed
-    return offer
+        return requirements_v2(), {}  # what xGen usually asks, assumed
+    return offer.accepts[0], dict(offer.extensions or {})
 
 
-def _header(offer: Any, payer: Any, flaws: Flaws, signer: Signer) -> str:
-    """Pays the offer as given (whatever its network and asset), unless a flaw says otherwise."""
+FIXED_ID = "pay_one_id_for_every_payment"
+
+
+def _header(payment: PaymentPayloadV2, extensions: dict[str, Any], flaws: Flaws) -> str:
+    """The payment echoing the offer's extensions with a new payment-identifier id, unless a
+    flaw says otherwise."""
     if flaws.garbage_header:
         return "bm90IGEgcGF5bWVudA=="
+    payment_id = "short" if flaws.bad_payment_id else FIXED_ID if flaws.fixed_payment_id else None
+    sent = echoed(extensions, payment_id or new_id())
+    if flaws.omits_payment_id:
+        sent = extensions
+    return encode_header(payment.model_copy(update={"extensions": sent or None}))
+
+
+def _payment(offer: Any, payer: Any, flaws: Flaws, signer: Signer) -> PaymentPayloadV2:
+    """Pays the offer as given (whatever its network and asset), unless a flaw says otherwise."""
     if not flaws.pays_unknown_offers:
         terms_of(offer)  # refuses what it does not know, as a careful client does
     now = int(time.time())
@@ -139,12 +160,11 @@ def _header(offer: Any, payer: Any, flaws: Flaws, signer: Signer) -> str:
     accepted = (
         offer.model_copy(update={"max_timeout_seconds": 60}) if flaws.alters_accepted else offer
     )
-    payment = PaymentPayloadV2(
+    return PaymentPayloadV2(
         x402_version=2,
         accepted=accepted,
         payload=ExactEvmPayload(signature="0x" + signature.hex(), authorization=auth.to_wire()),
     )
-    return encode_header(payment)
 
 
 def _poll(

@@ -53,6 +53,12 @@ BROKEN: dict[str, tuple[list[str], set[str]]] = {
     "hides_transaction": (["quick"], {"CLI-018"}),
     "polls_other_job": (["quick"], {"CLI-025"}),
     NO_FLAW: (["offer_overpriced"], {"CLI-021"}),  # the small client has no price limit
+    "bad_payment_id": (["quick"], {*REFUSED, "CLI-050"}),
+    # a settled payment's id sent with the next payment: 409, which settle_fails reports anyway
+    "fixed_payment_id": (["quick", "settle_fails"], {"CLI-051"}),
+    # the re-send differs in its extensions: another payload with the same nonce (CLI-007)
+    "resends_payment+new_id_on_resend": (["quick"], {"CLI-007", "CLI-009", "CLI-051"}),
+    "omits_payment_id": (["identifier_required"], {"CLI-052"}),
 }
 
 
