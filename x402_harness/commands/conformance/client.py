@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from conformance.catalog import Profile
-from conformance.client import ClientRun, CommandClient, grade_client
+from conformance.client import ClientRun, CommandClient, Transport, grade_client
 from conformance.client.session import SCENARIO_TIMEOUTS
 from conformance.report import Report
 from mock_server.config import ServerSettings
@@ -27,7 +27,16 @@ def add_parser(
         description="Start the stack, then for each scenario run COMMAND with the x402 end-to-end "
         "client contract (EVM_PRIVATE_KEY, RESOURCE_SERVER_URL, ENDPOINT_PATH, EVM_RPC_URL, plus "
         "X402_REQUEST_METHOD, X402_REQUEST_BODY, X402_TIMEOUT_SECONDS, X402_MAX_AMOUNT; a JSON "
-        "result on the last stdout line; exit 0 or 1) and grade what the server saw.",
+        "result on the last stdout line; exit 0 or 1) and grade what the server saw. With "
+        "--transport mcp the client pays the endpoint's MCP tool instead: it also gets "
+        "MCP_SERVER_URL, MCP_TOOL (called with X402_REQUEST_BODY as arguments) and "
+        "MCP_STATUS_TOOL (polled for the job).",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=[t.value for t in Transport],
+        default=Transport.HTTP.value,
+        help="how the client reaches the endpoint: http (default) or mcp (the tools at /mcp)",
     )
     parser.add_argument("--chain", default="ledger", help="ledger (default), anvil or an RPC URL")
     parser.add_argument(
@@ -63,6 +72,7 @@ def grade(args: argparse.Namespace) -> Report:
             only=args.only,
             profile=Profile(args.profile),
             progress=_progress,
+            transport=Transport(args.transport),
         )
 
 
