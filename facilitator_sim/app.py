@@ -38,9 +38,11 @@ def create_app(
     chain: Chain,
     settings: FacilitatorSettings | None = None,
     facilitator: Facilitator | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Starlette:
     """A facilitator settling on `chain` (the caller owns the chain and closes it); `facilitator`
-    replaces the standard decisions, as tests of deliberately broken facilitators do."""
+    and `catalogue` replace the standard decisions, as tests of deliberately broken facilitators
+    do."""
     settings = settings or FacilitatorSettings()
     signer = address_of_key(settings.signer_private_key())
     sender = getattr(chain, "signer", signer)
@@ -57,7 +59,7 @@ def create_app(
         bindings=open_bindings(settings.state_path),
     )
     journal = Journal(path=settings.journal_path)
-    catalogue = Catalogue()
+    catalogue = catalogue or Catalogue()
     document = openapi_document()
     access = AdminAccess.for_server("", settings.host)
 

@@ -9,8 +9,8 @@ and live as long as the process.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -22,8 +22,9 @@ from x402_core.headers import encode_json_header
 from x402_core.models.facilitator import VerifyRequestV1, VerifyRequestV2
 
 EXTENSION_RESPONSES = "EXTENSION-RESPONSES"
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+"""x402-specification-v2.md §8.1: limit 1-100, 20 by default."""
 MAX_ENTRIES = 10_000
 """Resources kept; the least recently seen go first."""
 
@@ -42,7 +43,7 @@ class Catalogue:
         extension = (payload.extensions or {}).get(bazaar.BAZAAR)
         if extension is None:
             return None
-        found = bazaar.problems(extension)
+        found = self.problems(extension)
         if found:
             return {"status": "rejected", "rejectedReason": "; ".join(found)[:500]}
         if payload.resource is None:
@@ -54,7 +55,7 @@ class Catalogue:
             "type": kind,
             "x402Version": 2,
             "accepts": [request.payment_requirements.wire()],
-            "lastUpdated": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "lastUpdated": int(time.time()),
             "description": payload.resource.description or "",
             "mimeType": payload.resource.mime_type or "",
             "extensions": {bazaar.BAZAAR: dict(extension)},
@@ -65,6 +66,11 @@ class Catalogue:
             while len(self._items) > MAX_ENTRIES:
                 self._items.pop(next(iter(self._items)))
         return {"status": "success"}
+
+    @staticmethod
+    def problems(extension: object) -> list[str]:
+        """Why bazaar info cannot be catalogued ([]: it can)."""
+        return bazaar.problems(extension)
 
     def page(self, kind: str | None, limit: int, offset: int) -> dict[str, Any]:
         """`{x402Version, items, pagination: {limit, offset, total}}`, oldest first."""

@@ -25,6 +25,8 @@ from facilitator_sim.case import case_from_request
 from facilitator_sim.chains.base import Broadcast, Chain, TransferOutcome, no_record
 from facilitator_sim.chains.evm import EvmChain
 from facilitator_sim.chains.ledger import LedgerChain
+from facilitator_sim.discovery import Catalogue
+from facilitator_sim.identifiers import Binding, MemoryBindings
 from facilitator_sim.locks import KeyedLocks
 from facilitator_sim.rules import RULES, Policy, Rule
 from facilitator_sim.service import Facilitator, VerifyRequest
@@ -412,6 +414,36 @@ def _racy(chain: Chain) -> ASGIApp:
     return _app(chain, facilitator)
 
 
+class ForgetfulBindings(MemoryBindings):
+    """Never remembers which payment an id was settled with."""
+
+    def bind(self, binding: Binding) -> Binding:
+        return binding
+
+    def get(self, payment_id: str) -> Binding | None:
+        return None
+
+
+def _forgets_ids(chain: Chain) -> ASGIApp:
+    facilitator = _facilitator(chain)
+    facilitator.bindings = ForgetfulBindings()
+    return _app(chain, facilitator)
+
+
+class CredulousCatalogue(Catalogue):
+    """Catalogues bazaar info without validating it against its schema."""
+
+    @staticmethod
+    def problems(extension: object) -> list[str]:
+        return []
+
+
+def _no_pagination(path: str, status: int, body: Any) -> tuple[int, Any]:
+    if path.startswith("/discovery") and isinstance(body, dict):
+        body.pop("pagination", None)
+    return status, body
+
+
 LEDGER_VARIANTS: dict[str, tuple[type[LedgerChain], Variant]] = {
     "nonce tracking off": (ForgetfulLedger, _no_nonce_tracking),
     "settles twice under concurrency": (RacyLedger, _racy),
@@ -513,6 +545,15 @@ LEDGER_VARIANTS: dict[str, tuple[type[LedgerChain], Variant]] = {
     "remembers its settlements (not broken)": (
         LedgerChain,
         lambda c: _app(c, _facilitator(c, cls=RememberingFacilitator)),
+    ),
+    "forgets payment ids": (LedgerChain, _forgets_ids),
+    "a discovery list without pagination": (
+        LedgerChain,
+        lambda c: RewriteAnswers(_app(c), _no_pagination),
+    ),
+    "catalogues info its schema refuses": (
+        LedgerChain,
+        lambda c: create_app(c, catalogue=CredulousCatalogue()),
     ),
 }
 """Each on a funded ledger of its class."""

@@ -67,12 +67,23 @@ EXPECTED_FAILURES: dict[str, set[str]] = {
     "no payer in /verify": {"FAC-013"},
     "no transaction in /settle": {"FAC-006", "FAC-007"},
     "v2 only": {"FAC-005", "FAC-007", "FAC-050", "FAC-051"},  # it lists v1, then refuses it
+    "forgets payment ids": {"FAC-070"},
+    "a discovery list without pagination": {"FAC-071"},
+    "catalogues info its schema refuses": {"FAC-072"},
 }
 EXPECTED_ON_ANVIL: dict[str, set[str]] = {
-    "reports an unrelated transaction": {"FAC-008", "FAC-010", "FAC-011", "FAC-044", "FAC-059"},
+    # it never settles, so it never binds a payment-identifier either
+    "reports an unrelated transaction": {
+        "FAC-008",
+        "FAC-010",
+        "FAC-011",
+        "FAC-044",
+        "FAC-059",
+        "FAC-070",
+    },
     "pays the payee again on a repeat": {"FAC-008", "FAC-010"},
 }
-PYTHON_SDK_DEPARTURES = {"FAC-043", "FAC-049"}
+PYTHON_SDK_DEPARTURES = {"FAC-043", "FAC-049", "FAC-070"}
 """SHOULDs of this harness's policy the official Python SDK does not follow (no MUST fails)."""
 
 

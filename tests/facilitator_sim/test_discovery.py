@@ -52,7 +52,8 @@ def test_verified_resources_are_listed_by_type_a_page_at_a_time(facilitator: Any
         }
     facilitator.post("/verify", json=_body(mcp_info, "http://b/mcp"))
     everything = facilitator.get("/discovery/resources").json()
-    assert everything["pagination"] == {"limit": 100, "offset": 0, "total": 3}
+    assert everything["pagination"] == {"limit": 20, "offset": 0, "total": 3}
+    assert isinstance(everything["items"][0]["lastUpdated"], int)
     page = facilitator.get("/discovery/resources?type=http&limit=1&offset=1").json()
     assert [i["resource"] for i in page["items"]] == ["http://b/y"]
     assert page["pagination"] == {"limit": 1, "offset": 1, "total": 2}
@@ -71,7 +72,7 @@ def test_invalid_info_is_rejected_and_not_listed(facilitator: Any) -> None:
     assert facilitator.get("/discovery/resources").json()["items"] == []
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "offset=-1", "type=grpc"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "offset=-1", "type=grpc"])
 def test_bad_queries_are_400(facilitator: Any, query: str) -> None:
     answer = facilitator.get(f"/discovery/resources?{query}")
     assert answer.status_code == 400
