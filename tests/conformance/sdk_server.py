@@ -25,9 +25,12 @@ from x402_core.listing import Listing
 BAD_REQUEST, NOT_FOUND = 400, 404
 
 
-def create_sdk_server_app(facilitator_url: str, listing: Listing) -> FastAPI:
+def create_sdk_server_app(
+    facilitator_url: str, listing: Listing, extensions: dict[str, Any] | None = None
+) -> FastAPI:
     """xGen's endpoint at `listing.path`, paid through the SDK's middleware, at the listing's
-    price in Base USDC (the SDK's default asset there), settled by `facilitator_url`."""
+    price in Base USDC (the SDK's default asset there), settled by `facilitator_url`; its 402
+    declares `extensions` (as the SDK's `declare_*_extension` helpers build them)."""
     facilitator = HTTPFacilitatorClient(FacilitatorConfig(url=facilitator_url))
     server = x402ResourceServer(facilitator)
     register_exact_evm_server(server, listing.network.caip2)
@@ -43,6 +46,7 @@ def create_sdk_server_app(facilitator_url: str, listing: Listing) -> FastAPI:
             ),
             description=listing.description,
             mime_type="application/json",
+            extensions=extensions,
         )
     }
 

@@ -157,3 +157,13 @@ def test_the_sdk_v1_client_cannot_pay_a_server_offering_both_versions() -> None:
         )
     assert "CLI-001" in report.failed_ids(Level.MUST)
     assert "No payment requirements match" in str(report.details["runs"]["quick"]["result"])
+
+
+def test_the_sdk_clients_send_no_payment_identifier_unless_told(urls: StackUrls) -> None:
+    """The SDK echoes the declaration but adds no id by itself (it has a helper,
+    `append_payment_identifier_to_extensions`, and no client extension that calls it): a server
+    that requires one refuses its payment (docs/conformance-results.md)."""
+    command = CommandClient([sys.executable, str(EXAMPLES / "sdk_httpx.py")])
+    report = grade_client(command, urls, scenarios=["identifier_required"])
+    assert report.failed_ids() == {"CLI-052"}
+    assert "invalid_payment_identifier" in str(report.details["runs"]["identifier_required"])

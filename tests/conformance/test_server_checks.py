@@ -333,3 +333,29 @@ def test_a_server_that_requires_the_id_is_graded_on_it(
     report = _grade_variant(VARIANTS["requires the id (not broken)"], facilitator_url, tmp_path)
     for check in ("SRV-050", "SRV-051", "SRV-052", "SRV-053", "SRV-054", "SRV-055"):
         assert report.result(check).outcome is Outcome.PASS, check
+
+
+def test_the_official_sdks_declared_extensions_pass_the_extension_checks(
+    facilitator_url: str,
+) -> None:
+    """The SDK's middleware declaring bazaar (its `declare_discovery_extension`, with the
+    listing's body schema and example) and payment-identifier (`declare_payment_identifier_
+    extension`): its info validates (SRV-054) and says what the listing says (SRV-055); its
+    declaration is well formed (SRV-050). It keeps no purchases, so the idempotency rules of the
+    table are not its middleware's to keep: SRV-051 and SRV-052 are graded elsewhere."""
+    from x402.extensions.bazaar import OutputConfig, declare_discovery_extension
+    from x402.extensions.payment_identifier import declare_payment_identifier_extension
+
+    discovery = declare_discovery_extension(
+        input=LISTING.example_request(),
+        input_schema=LISTING.input_schema(),
+        body_type="json",
+        output=OutputConfig(example=LISTING.example_output(LISTING.example_request())),
+    )
+    extensions = {**discovery, "payment-identifier": declare_payment_identifier_extension()}
+    with ServerThread(create_sdk_server_app(facilitator_url, LISTING, extensions)) as server:
+        report = grade_server(
+            server.url + LISTING.path, LISTING, only=["SRV-050", "SRV-054", "SRV-055"]
+        )
+    assert report.failed_ids() == set(), report.results
+    assert {r.outcome for r in report.results} == {Outcome.PASS}

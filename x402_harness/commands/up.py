@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from facilitator_sim.config import FacilitatorSettings
+from x402_core.tools import MCP_PATH, STATUS_TOOL, paid_tool_name
 from x402_core.wallets import payer_wallets
 from x402_harness.commands.options import add_server_arguments, server_settings_from
 from x402_harness.console import (
@@ -88,6 +89,7 @@ def summary_json(stack: Stack) -> dict[str, Any]:
     chain, listing = stack.chain, stack.listing
     return {
         "endpoint": stack.endpoint_url,
+        "mcp": stack.server_url + MCP_PATH,
         "facilitator": stack.facilitator_url,
         "admin": stack.admin_url,
         "inspector": stack.admin_url + "/",
@@ -113,8 +115,12 @@ def print_summary(stack: Stack) -> None:
         f"({listing.network.caip2}), x402 v1 and v2"
     )
     console.print(f"status       GET  {stack.endpoint_url}/{{id}}")
+    tools = paid_tool_name(listing) + (f" (paid), {STATUS_TOOL}" if listing.is_job else " (paid)")
+    console.print(f"mcp          {stack.server_url}{MCP_PATH}  (tools: {tools})")
     console.print(f"admin        {stack.admin_url}/  (scenarios, clock, jobs, journal, reset)")
-    console.print(f"facilitator  {stack.facilitator_url}  (/verify /settle /supported)")
+    console.print(
+        f"facilitator  {stack.facilitator_url}  (/verify /settle /supported /discovery/resources)"
+    )
     rpc = f", RPC {chain.rpc_url}" if chain.rpc_url else " (embedded, no RPC)"
     console.print(f"chain        {chain.kind}, chain id {chain.chain_id}{rpc}")
     console.print(f"token        USDC at {stack.token}")
