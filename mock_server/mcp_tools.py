@@ -70,7 +70,12 @@ class McpTools:
         self.server: Server[Any, Any] = Server(SERVER_NAME)
         self.server.list_tools()(self._list_tools)
         self.server.call_tool(validate_input=False)(self._call_tool)
-        self.manager = StreamableHTTPSessionManager(self.server, json_response=True, stateless=True)
+        self.manager = StreamableHTTPSessionManager(
+            self.server,
+            json_response=True,
+            stateless=True,
+            max_request_body_size=state.settings.max_body_bytes,
+        )
 
     def route(self) -> Route:
         """`/mcp`: streamable HTTP, a JSON answer to each POST (no server-side sessions)."""

@@ -194,3 +194,29 @@ def test_bad_arguments_bad_payments_and_conflicts_are_told_apart(stack: Stack) -
     }
     assert "accepts" in results["payment as text"].structuredContent  # asks again, as the spec says
     assert _charged(stack) - before == 50_000
+
+
+HOSTILE = [
+    (b"%%% not json", 400, "Parse error"),
+    (b'{"a": 1}', 400, "Validation error"),
+    (
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":[1]}}',
+        200,
+        "Invalid request parameters",
+    ),
+    (b'{"jsonrpc":"2.0","params":{"prompt":"' + b"x" * 70_000, 413, "too large"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "said"),
+    HOSTILE,
+    ids=["not JSON", "not JSON-RPC", "arguments not an object", "past MAX_BODY_BYTES"],
+)
+def test_hostile_mcp_bodies_get_a_4xx_or_an_error_never_a_5xx(
+    stack: Stack, body: bytes, status: int, said: str
+) -> None:
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    answer = httpx.post(stack.server_url + "/mcp", content=body, headers=headers, timeout=10)
+    assert answer.status_code == status
+    assert said in answer.text
