@@ -323,12 +323,6 @@ class FaultReport:
     jobs_without_charge: list[str]
     payee_rise: int | None
 
-    def row(self, fault: str, backend: str) -> str:
-        return (
-            f"| {fault} | {backend} | {self.purchases} | {self.charged} | {self.jobs} | "
-            f"{len(self.lies)} | {len(self.double_charges)} |"
-        )
-
     def assert_money_is_true(self) -> None:
         assert self.lies == [], f"answers that lied about money: {self.lies[:5]}"
         assert self.double_charges == [], f"settled twice: {self.double_charges[:5]}"
