@@ -1,4 +1,5 @@
-"""The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/health`."""
+"""The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/health`, and its admin API
+(balances, faults) under `/__facilitator__/`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.routing import Mount, Route
 from facilitator_sim.admin import ADMIN_ROUTES
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.config import FacilitatorSettings
+from facilitator_sim.faults import FAULT_ROUTES, FaultMiddleware, Faults
 from facilitator_sim.recording import NOT_RECORDED, body_payment
 from facilitator_sim.requests import RequestRefusedError, parse_request
 from facilitator_sim.service import Facilitator, VerifyRequest
@@ -43,6 +45,7 @@ def create_app(
         records=open_records(settings.state_path),
     )
     journal = Journal(path=settings.journal_path)
+    faults = Faults()
 
     async def run(method: Callable[[VerifyRequest], ResultT], request: VerifyRequest) -> ResultT:
         if chain.in_process:
@@ -114,17 +117,20 @@ def create_app(
             Route("/supported", supported, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/journal", read_journal, methods=["GET"]),
-            Mount("/__facilitator__", routes=ADMIN_ROUTES),
+            Mount("/__facilitator__", routes=[*ADMIN_ROUTES, *FAULT_ROUTES]),
         ],
         middleware=[
             Middleware(
                 JournalMiddleware, journal=journal, read_payment=body_payment, skip=NOT_RECORDED
-            )
+            ),
+            # inside the journal: it records the answers a fault gave, as the caller got them
+            Middleware(FaultMiddleware, faults=faults),
         ],
     )
     app.state.facilitator = facilitator
     app.state.chain = chain
     app.state.journal = journal
+    app.state.faults = faults
     return app
 
 
