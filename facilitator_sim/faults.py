@@ -176,7 +176,8 @@ def faulty_answer(fault: FacilitatorFault, real: Answer, settled: SettleResponse
             transaction=settled.transaction,
             network=settled.network,
         )
-        return Answer(200, "application/json", json.dumps(pending.wire()).encode())
+        wire = json.dumps(pending.wire(), separators=(",", ":"))
+        return Answer(200, "application/json", wire.encode())
     return real
 
 
