@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,13 @@ from hypothesis import strategies as st
 
 from facilitator_sim.app import create_app
 from facilitator_sim.chains.ledger import LedgerChain
-from facilitator_sim.faults import MAX_COUNT, MAX_SECONDS, FacilitatorFault
+from facilitator_sim.faults import (
+    MAX_COUNT,
+    MAX_SECONDS,
+    FacilitatorFault,
+    FaultRequest,
+    Faults,
+)
 from tests.factories import PAY_TO, PRICE, USDC, verify_body
 from x402_core.reasons import Reason
 from x402_core.wallets import test_wallet
@@ -217,3 +224,39 @@ def test_a_fault_is_armed_exactly_when_its_request_is_valid(
     assert len(armed) == (1 if valid else 0)
     if valid:
         assert armed[0]["remaining"] == count
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.lists(st.integers(1, 4), max_size=5),
+    last_until_cleared=st.booleans(),
+    settles=st.integers(0, 25),
+)
+def test_armed_faults_apply_in_order_each_for_its_count(
+    counts: list[int], last_until_cleared: bool, settles: int
+) -> None:
+    faults = Faults()
+    kinds = list(FacilitatorFault)
+    wanted = [(kinds[i % len(kinds)], count) for i, count in enumerate(counts)]
+    for fault, count in wanted:
+        faults.arm(FaultRequest(settle=fault, count=count))
+    if last_until_cleared:
+        faults.arm(FaultRequest(settle=FacilitatorFault.PENDING))
+    applied = []
+    for _ in range(settles):
+        armed = faults.head()
+        if armed is not None and faults.take(armed):
+            applied.append(armed.fault)
+    expected = [fault for fault, count in wanted for _ in range(count)]
+    expected += [FacilitatorFault.PENDING] * (settles if last_until_cleared else 0)
+    assert applied == expected[:settles]
+    left = faults.view()["armed"]
+    assert sum(a["remaining"] or 0 for a in left) == max(0, sum(counts) - settles)
+    faults.clear()
+    assert faults.head() is None
+
+
+def test_every_fault_is_in_the_facilitator_doc() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "facilitator.md").read_text()
+    for fault in FacilitatorFault:
+        assert f"| `{fault.value}` |" in doc, f"docs/facilitator.md does not describe {fault}"
