@@ -8,6 +8,7 @@ journal (the answers the server got) and the fault log (the real answers the fau
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable
@@ -176,12 +177,21 @@ class FaultTrials:
     def __init__(self, admin: FacilitatorAdmin, hold: float = 30.0, slow: float = 2.0) -> None:
         self.admin = admin
         self.seconds = {"timeout_after_broadcast": hold, "slow": slow}
+        self._outcome: list[FaultTrial] | httpx.HTTPError | None = None
 
     def run(self, probe: ServerProbe) -> list[FaultTrial]:
-        try:
-            return [self._trial(probe, fault) for fault in FAULTS]
-        finally:
-            self.admin.clear()
+        """The trials, run once; the same HTTPError again when the facilitator failed them."""
+        if self._outcome is None:
+            try:
+                self._outcome = [self._trial(probe, fault) for fault in FAULTS]
+            except httpx.HTTPError as exc:
+                self._outcome = exc
+            finally:
+                with contextlib.suppress(httpx.HTTPError):
+                    self.admin.clear()
+        if isinstance(self._outcome, httpx.HTTPError):
+            raise self._outcome
+        return self._outcome
 
     def _trial(self, probe: ServerProbe, fault: str) -> FaultTrial:
         version = probe.version

@@ -9,6 +9,8 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 
+import httpx
+
 from conformance.catalog import Verdict, catalog, error, failed, not_applicable, passed, policy
 from conformance.catalog import spec_must as must
 from conformance.server.fault_trials import (
@@ -41,7 +43,10 @@ def _on_trials(grade: TrialsGrade) -> Callable[[ServerProbe], Verdict]:
             return failed(
                 "no offer could be read (see SRV-002, SRV-003)", **probe.unpaid.evidence()
             )
-        trials = probe.fault_trials or []
+        try:
+            trials = probe.fault_trials or []
+        except httpx.HTTPError as exc:
+            return error(f"the facilitator's fault API failed the trials: {exc!r}")
         if not any(t.seen_by_facilitator for t in trials):
             return error(
                 f"the facilitator at {probe.faults.admin.url} never saw these payments: does the "

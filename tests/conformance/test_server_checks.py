@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from conformance.catalog import Level, Outcome, Role, load_all
 from conformance.report import Report
@@ -298,6 +302,36 @@ def test_a_facilitator_the_server_does_not_use_is_an_error(facilitator_url: str)
         )
     assert {r.check.id for r in report.errors()} == set(FAULT_CHECKS)
     assert "never saw these payments" in report.result("SRV-033").verdict.evidence.note
+
+
+def test_a_fault_api_that_fails_is_an_error_once(facilitator_url: str) -> None:
+    """A fault API that lists faults but cannot arm one: the trials stop at the first fault,
+    are not run again for each check, and no check passes."""
+    armed: list[str] = []
+
+    async def faults(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            armed.append((await request.body()).decode())
+            return JSONResponse({"error": "broken"}, 500)
+        return JSONResponse({"armed": [], "applied": []})
+
+    async def journal(request: Request) -> JSONResponse:
+        return JSONResponse({"entries": []})
+
+    stub = Starlette(
+        routes=[
+            Route("/__facilitator__/faults", faults, methods=["GET", "POST", "DELETE"]),
+            Route("/journal", journal),
+        ]
+    )
+    mock = create_mock(ServerSettings(facilitator_url=facilitator_url))
+    with ServerThread(stub) as admin, ServerThread(mock) as server:
+        report = grade_server(
+            server.url + LISTING.path, LISTING, only=FAULT_CHECKS, facilitator_admin=admin.url
+        )
+    assert {r.check.id for r in report.errors()} == set(FAULT_CHECKS)
+    assert "500" in report.result("SRV-034").verdict.evidence.note
+    assert len(armed) == 1
 
 
 def test_command_line_grades_the_mock_under_faults(capsys: pytest.CaptureFixture[str]) -> None:
