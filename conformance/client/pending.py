@@ -25,9 +25,11 @@ from conformance.catalog import (
 )
 from conformance.client.session import ClientSession, ScenarioRun
 from x402_core.headers import HeaderError, decode_json_header
+from x402_core.reasons import Reason
+
+PENDING = Reason.SETTLEMENT_PENDING.value
 
 PENDING_SCENARIOS = ("settle_pending", "facilitator_timeout")
-SETTLEMENT_PENDING = "settlement_pending"
 SETTLEMENT_HEADERS = ("payment-response", "x-payment-response")
 
 
@@ -64,7 +66,7 @@ def is_pending(entry: dict[str, Any]) -> bool:
         body = json.loads(entry["response_body"] or "null")
     except ValueError:
         body = None
-    if isinstance(body, dict) and body.get("error") == SETTLEMENT_PENDING:
+    if isinstance(body, dict) and body.get("error") == PENDING:
         return True
     for name in SETTLEMENT_HEADERS:
         value = entry["response_headers"].get(name)
@@ -72,7 +74,7 @@ def is_pending(entry: dict[str, Any]) -> bool:
             settlement = decode_json_header(value) if value else None
         except HeaderError:
             continue
-        if isinstance(settlement, dict) and settlement.get("errorReason") == SETTLEMENT_PENDING:
+        if isinstance(settlement, dict) and settlement.get("errorReason") == PENDING:
             return True
     return False
 

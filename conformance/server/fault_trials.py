@@ -38,8 +38,6 @@ FIRST_ANSWER_SLACK = 30.0
 RESEND_SECONDS = 20.0
 """How long the same payment is sent again, after the fault is cleared, for a job or a refusal."""
 MAX_RESEND_WAIT = 2.0
-NOTHING_CHARGED = ("nothing was charged", "not charged", "no charge", "not been charged")
-SETTLEMENT_PENDING = "settlement_pending"
 
 
 class FacilitatorAdmin:
@@ -134,6 +132,7 @@ class FaultTrial:
 
 
 def told_settled(calls: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """The transactions of the successful settle answers among journal entries."""
     return frozenset(t for e in calls if (t := _settled_in(e)))
 
 
@@ -235,7 +234,7 @@ class _Watch:
                 self.calls.append(entry)
         self.applied = [a for a in self.admin.applied() if a["nonce"].lower() == self.nonce]
         moved = {str(a["settlement"]["transaction"]) for a in self.applied}
-        return Step(answer, problem, tuple(self.calls), moved | told_settled(self.calls))
+        return Step(answer, problem, tuple(self.calls), frozenset(moved) | told_settled(self.calls))
 
 
 def _decisive(answer: Answer | None) -> bool:

@@ -13,17 +13,14 @@ import httpx
 
 from conformance.catalog import Verdict, catalog, error, failed, not_applicable, passed, policy
 from conformance.catalog import spec_must as must
-from conformance.server.fault_trials import (
-    NOTHING_CHARGED,
-    SETTLEMENT_PENDING,
-    FaultTrial,
-    Step,
-)
+from conformance.server.fault_trials import FaultTrial, Step
 from conformance.server.probe import Answer, ServerProbe
 from x402_core.headers import HeaderError
+from x402_core.reasons import Reason
 
 HTTP_V2 = "transports-v2__http.md"
 SPEC_V2 = "x402-specification-v2.md"
+NOTHING_CHARGED = ("nothing was charged", "not charged", "no charge", "not been charged")
 SAYS_NOTHING_CHARGED = re.compile("|".join(map(re.escape, NOTHING_CHARGED)), re.IGNORECASE)
 
 TrialsGrade = Callable[[ServerProbe, list[FaultTrial]], Verdict]
@@ -143,10 +140,11 @@ def _denial(probe: ServerProbe, trial: FaultTrial, answer: Answer) -> str | None
         return "is a 402 (payment failed)"
     settlement = probe.settlement(answer, trial.version)
     failure = None if isinstance(settlement, HeaderError) or settlement.success else settlement
-    if failure is not None and failure.error_reason != SETTLEMENT_PENDING:
+    if failure is not None and failure.error_reason != Reason.SETTLEMENT_PENDING:
         return f"carries a failed settlement ({failure.error_reason})"
     text = answer.content.decode(errors="replace")
-    if answer.json_field("error") == "facilitator_unavailable" or SAYS_NOTHING_CHARGED.search(text):
+    unavailable = answer.json_field("error") == Reason.FACILITATOR_UNAVAILABLE
+    if unavailable or SAYS_NOTHING_CHARGED.search(text):
         return f"says nothing was charged ({text[:160]!r})"
     return None
 
