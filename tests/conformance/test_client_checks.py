@@ -132,9 +132,9 @@ PAYMENT_SCENARIOS = ["quick", "settle_fails", "offer_unknown_network", "offer_ov
 
 @pytest.mark.parametrize(
     ("example", "versions"),
-    [("sdk_httpx.py", {"v1", "v2"}), ("sdk_requests.py", {"v1", "v2"}), ("sdk_v1.py", {"v1"})],
+    [("sdk_httpx.py", {1, 2}), ("sdk_requests.py", {1, 2}), ("sdk_v1.py", {1})],
 )
-def test_the_official_sdk_example_clients_pass(example: str, versions: set[str]) -> None:
+def test_the_official_sdk_example_clients_pass(example: str, versions: set[int]) -> None:
     """Each pays the offer it answered (the v1 one under the v1 offer's domain); the v1 client
     is graded against a server offering v1 only (see the next test)."""
     server = ServerSettings(versions=frozenset(versions))

@@ -46,7 +46,7 @@ class Variant:
     on_request: broken.RequestRewrite | None = None
     listing_changes: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=lambda: dict(QUICK))
-    versions: frozenset[str] = frozenset({"v1", "v2"})
+    versions: frozenset[int] = frozenset({1, 2})
     fails: frozenset[str] = frozenset()
     under_faults: bool = False
     """Graded on the fault checks alone, with the facilitator's admin API."""
@@ -62,8 +62,8 @@ PAID_FLOW += ("SRV-022",)  # an offer no payment can honour: every paid check fa
 VARIANTS: dict[str, Variant] = {
     "unpaid answered 401": _v("SRV-001", rewrite=lambda: broken.unpaid_is_401),
     "PAYMENT-REQUIRED not base64": _v("SRV-002", rewrite=lambda: broken.garble_offer_header),
-    "offers v2 only": _v("SRV-003", versions=frozenset({"v2"})),
-    "offers v1 only (not broken)": _v(versions=frozenset({"v1"})),
+    "offers v2 only": _v("SRV-003", versions=frozenset({2})),
+    "offers v1 only (not broken)": _v(versions=frozenset({1})),
     "price differs from the listing": _v(
         "SRV-004", listing_changes={"max_amount_required_atomic": "60000"}
     ),
