@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 
 from conformance.target import StackUrls
 from facilitator_sim.app import create_app as create_facilitator_app
+from facilitator_sim.chains.anvil import AnvilProcess
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.chains.factory import OpenedChain, open_chain
 from facilitator_sim.config import ENV_PREFIX as FACILITATOR_ENV
@@ -117,6 +118,11 @@ class Stack:
                 "inside a facilitator process (use mode 'threads' or chain 'anvil')"
             )
         return self._opened.chain
+
+    @property
+    def anvil(self) -> AnvilProcess | None:
+        """The Anvil this stack started, if any (fault tests kill it)."""
+        return None if self._opened is None else self._opened.anvil
 
     @property
     def token(self) -> str:
