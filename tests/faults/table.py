@@ -13,8 +13,11 @@ from tests.faults.scenarios import FAULTS
 
 
 def main() -> None:
-    print("| fault | chain | purchases | charged | jobs | lies told | double charges | s |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| fault | chain | purchases | charged | jobs | lies told | double charges "
+        "| charged, job not returned | jobs without a charge | s |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, (run, chains) in FAULTS.items():
         for chain in chains:
             started = time.monotonic()
@@ -25,6 +28,7 @@ def main() -> None:
             print(
                 f"| {name} | {chain} | {report.purchases} | {charged}{rolled} | {report.jobs} | "
                 f"{len(report.lies)} | {len(report.double_charges)} | "
+                f"{len(report.unreturned)} | {len(report.jobs_without_charge)} | "
                 f"{time.monotonic() - started:.0f} |",
                 flush=True,
             )
