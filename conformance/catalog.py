@@ -228,11 +228,13 @@ def load_all() -> Catalog:
     from conformance.client import checks as _client  # noqa: F401
     from conformance.client import identifiers as _identifiers  # noqa: F401
     from conformance.client import mcp_checks as _mcp  # noqa: F401
+    from conformance.client import pending as _pending  # noqa: F401
     from conformance.facilitator import checks as _facilitator  # noqa: F401
     from conformance.facilitator import extensions as _facilitator_extensions  # noqa: F401
     from conformance.server import checks as _server  # noqa: F401
     from conformance.server import extensions as _extensions  # noqa: F401
     from conformance.server import jobs as _jobs  # noqa: F401
+    from conformance.server import uncertainty as _uncertainty  # noqa: F401
 
     return catalog
 

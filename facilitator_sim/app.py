@@ -1,5 +1,6 @@
 """The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/discovery/resources`,
-`/health`, `/journal`, `/openapi.json`."""
+`/health`, `/journal`, `/openapi.json`, and its admin API (balances, faults) under
+`/__facilitator__/`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from facilitator_sim.admin import ADMIN_ROUTES
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.config import FacilitatorSettings, FacilitatorSettingsError
 from facilitator_sim.discovery import Catalogue, discovery_route, extension_responses
+from facilitator_sim.faults import FAULT_ROUTES, FaultMiddleware, Faults
 from facilitator_sim.identifiers import open_bindings
 from facilitator_sim.openapi import openapi_document
 from facilitator_sim.recording import NOT_RECORDED, body_payment
@@ -68,6 +70,8 @@ def create_app(
             return parse_request(await read_body(request, settings.max_body_bytes))
         except BodyTooLargeError as exc:
             raise RequestRefusedError(Reason.INVALID_PAYLOAD, str(exc)) from exc
+
+    faults = Faults()
 
     async def run(method: Callable[[VerifyRequest], ResultT], request: VerifyRequest) -> ResultT:
         if chain.in_process:
@@ -158,7 +162,7 @@ def create_app(
             ),
             Mount(
                 "/__facilitator__",
-                routes=ADMIN_ROUTES,
+                routes=[*ADMIN_ROUTES, *FAULT_ROUTES],
                 middleware=[Middleware(AdminGuard, access=access)],
             ),
             Route("/openapi.json", openapi, methods=["GET"]),
@@ -166,11 +170,14 @@ def create_app(
         middleware=[
             Middleware(
                 JournalMiddleware, journal=journal, read_payment=body_payment, skip=NOT_RECORDED
-            )
+            ),
+            # inside the journal: it records the answers a fault gave, as the caller got them
+            Middleware(FaultMiddleware, faults=faults),
         ],
     )
     app.state.facilitator = facilitator
     app.state.chain = chain
     app.state.journal = journal
     app.state.catalogue = catalogue
+    app.state.faults = faults
     return app

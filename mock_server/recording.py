@@ -16,7 +16,7 @@ from x402_service.journal import PaymentReader
 NOT_RECORDED_PREFIX = "/__mock__"
 
 
-def header_payment_reader(versions: frozenset[str]) -> PaymentReader:
+def header_payment_reader(versions: frozenset[int]) -> PaymentReader:
     """The payment of a paid request's header, or of an MCP tool call's `_meta`."""
 
     def read(headers: Headers, body: bytes) -> tuple[dict[str, Any] | None, int | None]:

@@ -26,12 +26,17 @@ BAD_REQUEST, NOT_FOUND = 400, 404
 
 
 def create_sdk_server_app(
-    facilitator_url: str, listing: Listing, extensions: dict[str, Any] | None = None
+    facilitator_url: str,
+    listing: Listing,
+    facilitator_timeout: float | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> FastAPI:
     """xGen's endpoint at `listing.path`, paid through the SDK's middleware, at the listing's
-    price in Base USDC (the SDK's default asset there), settled by `facilitator_url`; its 402
+    price in Base USDC (the SDK's default asset there), settled by `facilitator_url` with the
+    SDK's timeout on facilitator calls (90 s) unless `facilitator_timeout` says otherwise; its 402
     declares `extensions` (as the SDK's `declare_*_extension` helpers build them)."""
-    facilitator = HTTPFacilitatorClient(FacilitatorConfig(url=facilitator_url))
+    timeout = {} if facilitator_timeout is None else {"timeout": facilitator_timeout}
+    facilitator = HTTPFacilitatorClient(FacilitatorConfig(url=facilitator_url, **timeout))
     server = x402ResourceServer(facilitator)
     register_exact_evm_server(server, listing.network.caip2)
     price = f"${listing.amount / 10**listing.network.usdc.decimals:.2f}"

@@ -20,6 +20,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples" / "clients"
 REFERENCE = [sys.executable, str(EXAMPLES / "reference_payer.py")]
 
 NO_FLAW = "no flaw"
+PENDING = ["settle_pending", "facilitator_timeout"]
 REFUSED = {"CLI-001", "CLI-009", "CLI-011", "CLI-017", "CLI-018"}
 """What a client whose payment the server refuses fails besides: it buys, polls, downloads and
 reports nothing."""
@@ -59,6 +60,8 @@ BROKEN: dict[str, tuple[list[str], set[str]]] = {
     # the re-send differs in its extensions: another payload with the same nonce (CLI-007)
     "resends_payment+new_id_on_resend": (["quick"], {"CLI-007", "CLI-009", "CLI-051"}),
     "omits_payment_id": (["identifier_required"], {"CLI-052"}),
+    "gives_up_on_pending": (PENDING, {"CLI-028"}),  # a SHOULD: it paid once, it just left
+    "signs_anew_on_pending": (["facilitator_timeout"], {"CLI-027", "CLI-028"}),
 }
 
 
@@ -130,9 +133,9 @@ PAYMENT_SCENARIOS = ["quick", "settle_fails", "offer_unknown_network", "offer_ov
 
 @pytest.mark.parametrize(
     ("example", "versions"),
-    [("sdk_httpx.py", {"v1", "v2"}), ("sdk_requests.py", {"v1", "v2"}), ("sdk_v1.py", {"v1"})],
+    [("sdk_httpx.py", {1, 2}), ("sdk_requests.py", {1, 2}), ("sdk_v1.py", {1})],
 )
-def test_the_official_sdk_example_clients_pass(example: str, versions: set[str]) -> None:
+def test_the_official_sdk_example_clients_pass(example: str, versions: set[int]) -> None:
     """Each pays the offer it answered (the v1 one under the v1 offer's domain); the v1 client
     is graded against a server offering v1 only (see the next test)."""
     server = ServerSettings(versions=frozenset(versions))
@@ -167,3 +170,18 @@ def test_the_sdk_clients_send_no_payment_identifier_unless_told(urls: StackUrls)
     report = grade_client(command, urls, scenarios=["identifier_required"])
     assert report.failed_ids() == {"CLI-052"}
     assert "invalid_payment_identifier" in str(report.details["runs"]["identifier_required"])
+
+
+@pytest.mark.parametrize("example", ["sdk_httpx.py", "sdk_requests.py"])
+def test_the_official_sdk_clients_give_up_on_a_pending_settlement(
+    example: str, urls: StackUrls
+) -> None:
+    """A departure docs/conformance-results.md records: the SDK's clients hand the 503
+    settlement_pending to the caller and never send the payment again (a SHOULD, CLI-028);
+    they sign no second authorization (CLI-027 passes)."""
+    command = CommandClient([sys.executable, str(EXAMPLES / example)])
+    report = grade_client(command, urls, scenarios=PENDING)
+    assert report.failed_ids() == {"CLI-028"}
+    assert report.errors() == []
+    assert report.result("CLI-027").outcome is Outcome.PASS
+    assert "was never sent again" in report.result("CLI-028").verdict.evidence.note

@@ -11,6 +11,7 @@ from conformance.report import Report
 from mock_server.config import ServerSettings
 from x402_harness.console import console
 from x402_harness.stack import Stack, StackConfig
+from x402_service.envconfig import parse_versions
 
 
 class ClientCommandError(ValueError):
@@ -62,7 +63,7 @@ def grade(args: argparse.Namespace) -> Report:
         command = command[1:]
     if not command:
         raise ClientCommandError("give the client command after --, e.g. -- python my_client.py")
-    versions = frozenset(v.strip() for v in args.versions.split(","))
+    versions = parse_versions(args.versions, "--versions")
     with Stack(StackConfig(chain=args.chain, server=ServerSettings(versions=versions))) as stack:
         return grade_client(
             CommandClient(command),
