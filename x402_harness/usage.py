@@ -91,4 +91,5 @@ class VersionAction(argparse.Action):
     ) -> None:
         from importlib.metadata import version
 
-        parser.exit(0, f"{parser.prog} {version('x402-harness')}\n")
+        print(f"{parser.prog} {version('x402-harness')}")
+        parser.exit()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import errno
+import re
 import socket
 
 from x402_harness.usage import UsageError
 
 MAX_PORT = 65535
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 class PortError(UsageError):
@@ -23,12 +25,11 @@ def _range_problem(port: int) -> str | None:
 
 def port_number(text: str) -> int:
     """argparse type of a port flag: a whole number from 0 (a free port) to 65535."""
-    try:
-        port = int(text)
-    except ValueError:
+    if not _WHOLE_NUMBER.fullmatch(text.strip()):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a port: expected 1-{MAX_PORT}, or 0 for a free one"
-        ) from None
+        )
+    port = int(text)
     problem = _range_problem(port)
     if problem is not None:
         raise argparse.ArgumentTypeError(problem)

@@ -35,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from mock_server.app import create_app
     from x402_harness.console import console, warn_if_exposed
+    from x402_service.listings import read_listing
     from x402_service.serving import ServerThread, wait_for_interrupt
 
     settings = server_settings_from(args, facilitator_url=args.facilitator_url)
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             "verifies and settles with, e.g. http://127.0.0.1:4021 from `x402-harness "
             "facilitator --port 4021`"
         )
+    read_listing(settings.listing_path)  # a listing that does not parse is a flag to fix first
     require_facilitator(settings.facilitator_url)
     warn_if_exposed(settings.host)
     with ServerThread(create_app(settings), settings.host, settings.port) as server:
