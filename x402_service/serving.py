@@ -88,8 +88,8 @@ class ServerThread:
 
 def wait_for_interrupt() -> None:
     """Block until Ctrl-C (or SIGTERM, turned into the same by the CLI)."""
-    print("Press Ctrl-C to stop.", flush=True)
     try:
+        print("Press Ctrl-C to stop.", flush=True)  # a signal right after it still stops cleanly
         threading.Event().wait()
     except KeyboardInterrupt:
         print("stopping", flush=True)
