@@ -297,6 +297,15 @@ def readable(entry: Decoded, facts: Facts) -> dict[str, Any]:
     }
 
 
+def filter_values(query: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The named filters of a query, trimmed (empty: not given); ValueError on a long one."""
+    values = {name: query.get(name, "").strip() for name in names}
+    for name, value in values.items():
+        if len(value) > MAX_FILTER_CHARS:
+            raise ValueError(f"{name} is {len(value)} characters; at most {MAX_FILTER_CHARS}")
+    return values
+
+
 @dataclass(frozen=True, slots=True)
 class JournalFilter:
     """Which readable entries to show: by payer, by job, by path prefix (empty: any)."""
@@ -308,10 +317,7 @@ class JournalFilter:
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> JournalFilter:
         """From `?payer=…&job=…&path=…`; ValueError says what is wrong."""
-        values = {name: query.get(name, "").strip() for name in ("payer", "job", "path")}
-        for name, value in values.items():
-            if len(value) > MAX_FILTER_CHARS:
-                raise ValueError(f"{name} is {len(value)} characters; at most {MAX_FILTER_CHARS}")
+        values = filter_values(query, ("payer", "job", "path"))
         if values["path"] and not values["path"].startswith("/"):
             raise ValueError(f"path is {values['path'][:40]!r}; expected a path starting with /")
         return cls(values["payer"].lower(), values["job"], values["path"])

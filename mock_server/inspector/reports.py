@@ -2,33 +2,40 @@
 uploaded to the inspector, each check linked to the journal entries its evidence names.
 
 A check's evidence names journal entries by what both carry: job ids, payment nonces (the key's
-second half) and transaction hashes, also inside the x402 headers it quotes. Entries no longer in
-the journal (a reset, or a run against another stack) cannot be linked, and the page says so.
+second half) and transaction hashes, also inside the x402 headers it quotes; and a request without
+a payment that it quotes whole (method, URL, body and the answer's status). Entries no longer in
+the journal (a reset, or a run against another stack) cannot be linked: the check shows none.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mock_server.journal_view import RESPONSE_HEADERS, Decoded, Facts, decoded_header
-from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_SIGNATURE, X_PAYMENT
+from mock_server.journal_view import (
+    PAYMENT_HEADERS,
+    RESPONSE_HEADERS,
+    Decoded,
+    Facts,
+    decoded_header,
+)
+from x402_core.headers import PAYMENT_REQUIRED
 
 KEPT_REPORTS = 5
 MAX_REPORT_BYTES = 8 * 1024 * 1024
 MAX_LINKS = 20
 """Entries linked from one check, at most (the first ones)."""
 IDENTIFIER = re.compile(r"\bjob_[0-9a-f]{8,64}\b|\b0x[0-9a-fA-F]{64}\b")
-QUOTED_HEADERS = RESPONSE_HEADERS | {
-    name.lower() for name in (PAYMENT_REQUIRED, PAYMENT_SIGNATURE, X_PAYMENT)
-}
+QUOTED_HEADERS = RESPONSE_HEADERS | PAYMENT_HEADERS | {PAYMENT_REQUIRED.lower()}
 MAX_DEPTH = 40
 
 
@@ -120,16 +127,73 @@ def entry_identifiers(entry: Decoded, facts: Facts) -> set[str]:
     return found
 
 
-def identifier_index(entries: Iterable[Decoded], facts: Facts) -> dict[str, list[int]]:
-    """Sequence numbers of the entries each identifier names."""
-    index: dict[str, list[int]] = {}
+RequestShape = tuple[str, str, str, int, str]
+"""(method, path, query, status, body as canonical JSON) of a request without a payment."""
+
+
+def _shape(method: str, path: str, query: str, status: int, body: Any) -> RequestShape:
+    return (method.upper(), path, query, status, json.dumps(body, sort_keys=True, default=str))
+
+
+def requests_in(evidence: Any, depth: int = 0) -> list[RequestShape]:
+    """Requests without a payment that evidence quotes with their answer's status (as
+    `{"sent": {"request": "METHOD URL", "body": …}, "received": {"status": N}}`)."""
+    if depth > MAX_DEPTH:
+        return []
+    found: list[RequestShape] = []
+    if isinstance(evidence, dict):
+        sent, received = evidence.get("sent"), evidence.get("received")
+        if isinstance(sent, dict) and isinstance(received, dict):
+            shape = _quoted_request(sent, received)
+            found += [shape] if shape else []
+        items: Iterable[Any] = evidence.values()
+    elif isinstance(evidence, list):
+        items = evidence
+    else:
+        return []
+    for item in items:
+        found += requests_in(item, depth + 1)
+    return found
+
+
+def _quoted_request(sent: dict[str, Any], received: dict[str, Any]) -> RequestShape | None:
+    request, status = sent.get("request"), received.get("status")
+    headers = sent.get("headers")
+    names = headers if isinstance(headers, dict) else {}
+    if not isinstance(request, str) or not isinstance(status, int) or " " not in request:
+        return None
+    if any(str(name).lower() in PAYMENT_HEADERS for name in names):
+        return None  # a payment is recognised by its nonce instead
+    method, url = request.split(" ", 1)
+    parts = urlsplit(url)
+    return _shape(method, parts.path, parts.query, status, sent.get("body"))
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceIndex:
+    """Sequence numbers of the journal entries each identifier, or each unpaid request, names."""
+
+    by_identifier: dict[str, list[int]]
+    by_request: dict[RequestShape, list[int]]
+
+
+def evidence_index(entries: Iterable[Decoded], facts: Facts) -> EvidenceIndex:
+    by_identifier: dict[str, list[int]] = {}
+    by_request: dict[RequestShape, list[int]] = {}
     for entry in entries:
         for name in entry_identifiers(entry, facts):
-            index.setdefault(name, []).append(entry.seq)
-    return index
+            by_identifier.setdefault(name, []).append(entry.seq)
+        if entry.payment is None:
+            shape = _shape(entry.method, entry.path, entry.query, entry.status, entry.request_body)
+            by_request.setdefault(shape, []).append(entry.seq)
+    return EvidenceIndex(by_identifier, by_request)
 
 
-def linked_entries(result: CheckResult, index: Mapping[str, list[int]]) -> list[int]:
+def linked_entries(result: CheckResult, index: EvidenceIndex) -> list[int]:
     """The journal entries a check's evidence names (sequence numbers, the first MAX_LINKS)."""
-    seqs = {seq for name in identifiers(result.evidence) for seq in index.get(name, [])}
+    seqs = {
+        seq for name in identifiers(result.evidence) for seq in index.by_identifier.get(name, [])
+    }
+    for shape in requests_in(result.evidence):
+        seqs.update(index.by_request.get(shape, []))
     return sorted(seqs)[:MAX_LINKS]

@@ -104,8 +104,9 @@ def _timeline(timeline: Timeline, now: float, shown: set[int], *, first: bool) -
             f'<img class="thumb" src="{ADMIN_BASE}/inspector/thumbnails/{h(job)}.png" '
             f'alt="image of {h(job)}" width="96" height="96">'
         )
+    refusal = f" ({timeline.refusal})" if status == "refused" and timeline.refusal else ""
     heading = [
-        f'<span class="status s-{h(status)}">{h(status)}</span>',
+        f'<span class="status s-{h(status)}">{h(status)}{h(refusal)}</span>',
         f"payer {short(timeline.payer)}",
         f"scenario <b>{h(timeline.scenario or '?')}</b>",
     ]
@@ -225,7 +226,7 @@ def _check_row(upload: Upload, result: CheckResult, links: list[int], shown: set
     linked = " ".join(entry_link(seq, shown) for seq in links) or '<span class="note">none</span>'
     return (
         f'<tr id="{anchor}" class="o-{h(result.outcome.replace("/", ""))}">'
-        f'<td><a href="#{anchor}">{h(result.id)}</a></td><td>{h(result.level)}</td>'
+        f'<td class="id"><a href="#{anchor}">{h(result.id)}</a></td><td>{h(result.level)}</td>'
         f"<td>{h(result.outcome)}</td><td>{h(result.title)}</td><td>{linked}</td>"
         f"<td><details><summary>evidence</summary><pre>{h(pretty(result.evidence))}</pre>"
         "</details></td></tr>"

@@ -13,11 +13,11 @@ from typing import Any
 
 from mock_server.jobs import Job
 from mock_server.journal_view import (
-    MAX_FILTER_CHARS,
     Decoded,
     FacilitatorCall,
     Facts,
     JournalFilter,
+    filter_values,
     payment_summary,
 )
 from mock_server.purchases import Purchase, PurchaseState
@@ -105,6 +105,22 @@ class Timeline:
             if isinstance(tx, str) and tx:
                 return tx
         return None
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the payment was refused, when it was: the facilitator's reason, or the answer's."""
+        if self.purchase is not None and self.purchase.state is not PurchaseState.REFUSED:
+            return None
+        if self.purchase is not None and self.purchase.reason:
+            return self.purchase.reason
+        for call in reversed(self.calls):
+            answer = call.answer if isinstance(call.answer, dict) else {}
+            reason = answer.get("invalidReason") or answer.get("errorReason")
+            if isinstance(reason, str) and reason:
+                return reason
+        body = self.paid[-1].response_body
+        error = body.get("error") if isinstance(body, dict) else None
+        return error if isinstance(error, str) else None
 
     def status(self, now: float) -> str:
         """The word the status filter matches (see STATUS_WORDS)."""
@@ -321,11 +337,7 @@ class TimelineFilter:
     @classmethod
     def from_query(cls, query: Mapping[str, str], scenarios: Iterable[str]) -> TimelineFilter:
         """From `?payer=…&job=…&status=…&scenario=…`; ValueError says what is wrong."""
-        values = {name: query.get(name, "").strip() for name in ("payer", "job", "status")}
-        values["scenario"] = query.get("scenario", "").strip()
-        for name, value in values.items():
-            if len(value) > MAX_FILTER_CHARS:
-                raise ValueError(f"{name} is {len(value)} characters; at most {MAX_FILTER_CHARS}")
+        values = filter_values(query, ("payer", "job", "status", "scenario"))
         if values["status"] and values["status"] not in STATUS_WORDS:
             raise ValueError(
                 f"status is {values['status']!r}; expected one of {', '.join(STATUS_WORDS)}"

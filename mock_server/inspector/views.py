@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from mock_server.inspector.reports import identifier_index, linked_entries
+from mock_server.inspector.reports import EvidenceIndex, evidence_index, linked_entries
 from mock_server.inspector.sections import LiveView, ordered_results
 from mock_server.inspector.state import Inspector
 from mock_server.inspector.timeline import Timeline, TimelineFilter, pending, timelines
@@ -27,7 +27,7 @@ async def live_view(inspector: Inspector, wanted: TimelineFilter) -> LiveView:
     newest = (e for e in reversed(snapshot.entries) if by_entry.matches(e, facts))
     journal = [readable(e, facts) for e in itertools.islice(newest, MAX_JOURNAL_ROWS)]
     uploads = inspector.reports.all()
-    index = identifier_index(snapshot.entries, facts) if uploads else {}
+    index = evidence_index(snapshot.entries, facts) if uploads else EvidenceIndex({}, {})
     reports = [
         (u, [(r, linked_entries(r, index)) for r in ordered_results(u.report.results)])
         for u in uploads

@@ -16,7 +16,7 @@ from mock_server.inspector.reports import (
     CheckResult,
     ConformanceReport,
     Reports,
-    identifier_index,
+    evidence_index,
     identifiers,
     linked_entries,
 )
@@ -55,10 +55,10 @@ def test_any_evidence_is_searched_without_failing(evidence: Any) -> None:
 def test_checks_link_to_the_entries_their_evidence_names() -> None:
     journal = Journal()
     decoded = [decode(e, ENDPOINT) for e in (recorded(journal), paid(journal))]
-    index = identifier_index(decoded, Facts())
-    assert index[NONCE] == [2]
-    assert index["job_1"] == [2]
-    assert index[TRANSACTION] == [2]
+    index = evidence_index(decoded, Facts())
+    assert index.by_identifier[NONCE] == [2]
+    assert index.by_identifier["job_1"] == [2]
+    assert index.by_identifier[TRANSACTION] == [2]
     naming = CheckResult(id="SRV-001", outcome="pass", evidence={"sent": {"payment": PAYMENT}})
     silent = CheckResult(id="SRV-002", outcome="fail", evidence={"note": "no identifiers"})
     assert linked_entries(naming, index) == [2]
@@ -100,3 +100,29 @@ def test_only_the_latest_reports_are_kept_newest_first() -> None:
     names = [upload.name for upload in reports.all()]
     assert names == [f"run-{n}.json" for n in reversed(range(2, KEPT_REPORTS + 2))]
     assert reports.count == KEPT_REPORTS + 2
+
+
+def _quoted(url: str, body: Any, status: int, headers: dict[str, str] | None = None) -> dict:
+    return {
+        "sent": {"request": f"POST {url}", "headers": headers or {}, "body": body},
+        "received": {"status": status, "headers": {}, "body": {}},
+    }
+
+
+def test_an_unpaid_request_quoted_whole_links_to_the_entries_it_matches() -> None:
+    journal = Journal()
+    body = {"model": "nano-banana-2", "prompt": "a fox"}
+    entries = [
+        recorded(journal),  # 1: the same request, 402
+        recorded(journal, body="{}", status=400),  # 2: another body
+        paid(journal, status=402),  # 3: the same request with a payment
+        recorded(journal, query="a=1"),  # 4: another query
+    ]
+    index = evidence_index([decode(e, ENDPOINT) for e in entries], Facts())
+    url = "http://127.0.0.1:8402" + ENDPOINT
+    quoting = CheckResult(id="SRV-001", outcome="pass", evidence=_quoted(url, body, 402))
+    assert linked_entries(quoting, index) == [1]
+    nested = CheckResult(id="SRV-011", outcome="pass", evidence={"runs": [_quoted(url, {}, 400)]})
+    assert linked_entries(nested, index) == [2]
+    paying = _quoted(url, body, 402, {"PAYMENT-SIGNATURE": "eyJ4NDAy"})
+    assert linked_entries(CheckResult(id="SRV-014", outcome="pass", evidence=paying), index) == []

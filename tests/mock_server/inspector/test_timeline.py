@@ -88,8 +88,8 @@ def _fields(entry: Decoded) -> dict[str, object]:
     return {name: getattr(entry, name) for name in entry.__slots__}
 
 
-def _purchase(state: PurchaseState, scenario: str = "quick") -> Purchase:
-    return Purchase(KEY, "sha", "job_1", state, 2, {}, {}, PAYER, scenario, 0.0, 0.0)
+def _purchase(state: PurchaseState, scenario: str = "quick", reason: str = "") -> Purchase:
+    return Purchase(KEY, "sha", "job_1", state, 2, {}, {}, PAYER, scenario, 0.0, 0.0, None, reason)
 
 
 def test_entries_become_one_timeline_per_payment_with_its_offer_polls_and_verdicts() -> None:
@@ -145,9 +145,16 @@ def test_a_purchase_status_word_until_its_job_exists(state: PurchaseState, word:
 
 
 def test_a_payment_the_facilitator_refused_has_no_purchase_and_reads_refused() -> None:
-    payment = decode(paid(Journal(), status=402), ENDPOINT)
+    refusal = '{"error": "invalid_exact_evm_payload_signature"}'
+    payment = decode(paid(Journal(), status=402, response_body=refusal), ENDPOINT)
     [timeline], _ = timelines([payment], Facts(), ENDPOINT)
     assert (timeline.purchase, timeline.status(now=0.0)) == (None, "refused")
+    assert timeline.refusal == "invalid_exact_evm_payload_signature"
+    refused = Facts({KEY: _purchase(PurchaseState.REFUSED, reason="transaction_failed")})
+    [stored], _ = timelines([payment], refused, ENDPOINT)
+    assert stored.refusal == "transaction_failed"
+    [settled], _ = timelines([payment], Facts({KEY: _purchase(PurchaseState.SETTLED)}), ENDPOINT)
+    assert settled.refusal is None
 
 
 @pytest.mark.parametrize(
