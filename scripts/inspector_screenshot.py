@@ -1,7 +1,7 @@
 """Takes the inspector's screenshot for the docs: a server conformance run against a fresh stack,
 then a few purchases by the reference payer in different scenarios, in Debian's chromium.
 
-    .venv/bin/python scripts/inspector_screenshot.py [docs/inspector.png]
+    PYTHONPATH=. .venv/bin/python scripts/inspector_screenshot.py [docs/inspector.png]
 """
 
 from __future__ import annotations
@@ -15,21 +15,13 @@ from playwright.sync_api import sync_playwright
 
 from conformance.render import report_json
 from conformance.server import grade_server
+from tests.browser import launch_chromium
 from x402_core.wallets import test_wallet
 from x402_harness.stack import Stack, StackConfig
 from x402_payer import Payer
 from x402_payer.errors import PayerError
 
 BODY = {"model": "nano-banana-2", "prompt": "a lighthouse at dusk", "aspect_ratio": "16:9"}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def buy(stack: Stack, wallet: int, scenario: str) -> None:
@@ -58,9 +50,7 @@ def main(target: Path) -> None:
         ):
             buy(stack, wallet, scenario)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
+            browser = launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1280, "height": 1100})
             page.goto(stack.admin_url + "/")
             page.wait_for_selector("body[data-live=yes]")
