@@ -8,6 +8,7 @@ shows the rest.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,8 @@ import httpx
 from mock_server.journal_view import FacilitatorCall, facilitator_calls
 
 READ_TIMEOUT_SECONDS = 3.0
+QUIET_AFTER_FAILURE_SECONDS = 5.0
+"""After a failed read, how long the inspector does not ask again (a page render would wait)."""
 MAX_CALLS = 50_000
 """Calls kept; past it the oldest half is forgotten (the facilitator's journal is bounded too)."""
 
@@ -32,6 +35,8 @@ class FacilitatorReads:
         self._last: tuple[int, float] | None = None
         """(seq, time) of the last entry read."""
         self._lock = asyncio.Lock()
+        self._quiet_until = 0.0
+        self._problem = ""
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -42,27 +47,36 @@ class FacilitatorReads:
     async def calls(self) -> tuple[dict[str, list[FacilitatorCall]], str | None]:
         """The `/verify` and `/settle` calls by payment key, and why they may be incomplete."""
         async with self._lock:
+            if time.monotonic() < self._quiet_until:
+                return self._calls, self._problem
             try:
                 await self._refresh()
             except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-                return self._calls, f"the facilitator's journal could not be read: {exc}"
+                return self._calls, self._failed(
+                    f"the facilitator's journal could not be read: {exc}"
+                )
             return self._calls, None
 
+    def _failed(self, problem: str) -> str:
+        """Remembers a failed read: the next ones wait QUIET_AFTER_FAILURE_SECONDS."""
+        self._quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_SECONDS
+        self._problem = problem
+        return problem
+
     async def _refresh(self) -> None:
-        since = self._last[0] - 1 if self._last else 0
-        first = True
+        check = self._last  # the entry read last: the first page must begin with it
+        since = check[0] - 1 if check else 0
         while True:
             answer = await self.http.get("/journal", params={"since": since})
             answer.raise_for_status()
             page = answer.json()
             entries: list[dict[str, Any]] = page["entries"]
-            if first and self._last is not None:
-                first = False
-                if not entries or (entries[0]["seq"], entries[0]["time"]) != self._last:
-                    self._forget()  # the entry read last is gone: read everything again
-                    since = 0
+            if check is not None:
+                if not entries or (entries[0]["seq"], entries[0]["time"]) != check:
+                    self._forget()  # a restarted facilitator: read everything again
+                    check, since = None, 0
                     continue
-                entries = entries[1:]
+                check, entries = None, entries[1:]
             self._add(entries)
             if not page["more"]:
                 return
@@ -90,6 +104,8 @@ class FacilitatorReads:
 
     async def balances(self, addresses: Sequence[str]) -> tuple[dict[str, int], str | None]:
         """Each address's token balance (atomic units), or why they could not be read."""
+        if time.monotonic() < self._quiet_until:
+            return {}, self._problem
         try:
             answer = await self.http.get(
                 "/__facilitator__/balances", params=[("address", a) for a in addresses]
@@ -98,7 +114,7 @@ class FacilitatorReads:
             found = {a.lower(): v for a, v in answer.json()["balances"].items()}
             return {address: int(found[address.lower()]) for address in addresses}, None
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            return {}, f"the facilitator's balances could not be read: {exc}"
+            return {}, self._failed(f"the facilitator's balances could not be read: {exc}")
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -48,7 +48,7 @@ async def live_view(inspector: Inspector, wanted: TimelineFilter) -> LiveView:
         balances=balances,
         reports=reports,
         journal=journal,
-        problems=[p for p in (snapshot.problem, balance_problem) if p],
+        problems=[p for p in dict.fromkeys((snapshot.problem, balance_problem)) if p],
     )
 
 

@@ -40,6 +40,7 @@ JSON_TEXT = st.recursive(
 )
 
 
+@settings(derandomize=True, deadline=None)
 @given(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30)))
 def test_iso_time_never_raises_and_reads_back(value: Any) -> None:
     stamp = iso_time(value)
@@ -56,11 +57,13 @@ def test_iso_time_of_x402_times(value: Any, expected: str | None) -> None:
     assert iso_time(value) == expected
 
 
+@settings(derandomize=True, deadline=None)
 @given(JSON_TEXT)
 def test_a_header_decodes_to_the_json_it_encodes(data: Any) -> None:
     assert decoded_header(encode_json_header(data)) == data
 
 
+@settings(derandomize=True, deadline=None)
 @given(st.text(max_size=200))
 def test_any_header_value_decodes_or_says_why(value: str) -> None:
     decoded = decoded_header(value)
@@ -68,6 +71,7 @@ def test_any_header_value_decodes_or_says_why(value: str) -> None:
     json.dumps(decoded)
 
 
+@settings(derandomize=True, deadline=None)
 @given(JSON_TEXT)
 def test_payment_key_and_summary_take_any_json(payment: Any) -> None:
     key = payment_key(payment)
@@ -110,7 +114,7 @@ ENTRY_FIELDS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, derandomize=True, deadline=None)
 @given(ENTRY_FIELDS)
 def test_any_recorded_entry_reads_as_json(fields: dict[str, Any]) -> None:
     entry = recorded(Journal(), **fields)
@@ -232,6 +236,7 @@ def _mixed_journal() -> list[dict[str, Any]]:
     return entries
 
 
+@settings(derandomize=True, deadline=None)
 @given(
     limit=st.integers(1, 13),
     wanted=st.sampled_from(

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -38,6 +38,7 @@ def test_identifiers_are_found_in_text_values_and_quoted_headers() -> None:
     assert identifiers(evidence) == {"job_0123456789abcdef01234567", "0x" + "ef" * 32, NONCE}
 
 
+@settings(derandomize=True, deadline=None)
 @given(
     st.recursive(
         st.none() | st.integers() | st.text(max_size=30),

@@ -7,7 +7,7 @@ import itertools
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_server.inspector.timeline import (
@@ -35,6 +35,7 @@ PLANS = st.builds(
 ).filter(lambda p: not (p.fail_while_queued and p.queue_seconds == 0))
 
 
+@settings(derandomize=True, deadline=None)
 @given(PLANS, st.floats(0, 300))
 def test_status_changes_follow_the_state_machine_and_end_where_the_job_is(
     plan: Plan, age: float
