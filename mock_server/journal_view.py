@@ -111,6 +111,25 @@ def payment_summary(payment: Any, version: int | None) -> dict[str, Any] | None:
     }
 
 
+def offer_summary(payment_required: Any, body: Any) -> dict[str, Any]:
+    """What a 402 asks for: its first requirement (v2 header, else the v1 body) and its error."""
+    readable = isinstance(payment_required, dict) and "undecodable" not in payment_required
+    offered = payment_required if readable else None
+    accepts = _field(offered, "accepts") or _field(body, "accepts")
+    first = accepts[0] if isinstance(accepts, list) and accepts else {}
+    return {
+        "version": _field(offered or body, "x402Version"),
+        "scheme": _field(first, "scheme"),
+        "network": _field(first, "network"),
+        "amount": _field(first, "amount") or _field(first, "maxAmountRequired"),
+        "asset": _field(first, "asset"),
+        "payTo": _field(first, "payTo"),
+        "maxTimeoutSeconds": _field(first, "maxTimeoutSeconds"),
+        "error": _field(offered or body, "error"),
+        "undecodable": _field(payment_required, "undecodable"),
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class FacilitatorCall:
     """One `/verify` or `/settle` the facilitator answered, as its journal recorded it."""

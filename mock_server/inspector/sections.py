@@ -24,8 +24,6 @@ from mock_server.journal_view import FacilitatorCall
 from mock_server.purchases import Purchase
 from x402_core.jobstatus import Status
 
-INLINE_FACTS = frozenset({"payment", "verify", "settle", "poll", "job", "image"})
-"""Step kinds whose facts are short enough to show without unfolding."""
 OUTCOME_ORDER = {"fail": 0, "error": 1, "pass": 2, "n/a": 3}
 
 
@@ -127,8 +125,6 @@ def _timeline(timeline: Timeline, now: float, shown: set[int], *, first: bool) -
 def _step(step: Step, shown: set[int]) -> str:
     link = f" {entry_link(step.seq, shown)}" if step.seq is not None else ""
     facts = facts_list(step.facts)
-    if facts and step.kind not in INLINE_FACTS:
-        facts = f"<details><summary>decoded</summary>{facts}</details>"
     return (
         f'<li class="step k-{h(step.kind)} t-{h(step.tone)}">{when(step.time)} '
         f"<b>{h(step.title)}</b>{link}{facts}</li>"
@@ -248,8 +244,8 @@ def _journal(entries: Sequence[dict[str, Any]]) -> str:
             f"<td>{h(entry['method'])} {h(entry['path'])}</td><td>{h(entry['status'])}</td>"
             f"<td>{h(entry['scenario'] or '')}</td><td>{short(entry['job_id'], 12)}</td>"
             f"<td>{short(entry['payer'])}</td>"
-            f"<td><details><summary>readable</summary><pre>{h(pretty(entry))}</pre>"
-            "</details></td></tr>"
+            f'<td><details class="entry" data-seq="{seq}"><summary>readable</summary><pre>'
+            "</pre></details></td></tr>"
         )
     return (
         f'<section id="journal"><h2>Journal <small>newest {len(entries)}</small></h2>'

@@ -18,6 +18,7 @@ from mock_server.journal_view import (
     Facts,
     JournalFilter,
     filter_values,
+    offer_summary,
     payment_summary,
 )
 from mock_server.purchases import Purchase, PurchaseState
@@ -30,6 +31,8 @@ PURCHASE_WORDS = {
     PurchaseState.PENDING: "settlement_pending",
     PurchaseState.REFUSED: "refused",
 }
+SETTLEMENT_SHOWN = ("success", "errorReason", "transaction")
+BODY_SHOWN = ("id", "status", "error", "message", "transaction")
 STATUS_WORDS = (
     "settling",
     "settlement_pending",
@@ -150,7 +153,7 @@ class Timeline:
                     self.offer.started,
                     "offer",
                     f"402 offer ({self.offer.method} {self.offer.path})",
-                    {"PAYMENT-REQUIRED": self.offer.payment_required},
+                    offer_summary(self.offer.payment_required, self.offer.response_body),
                     "",
                     self.offer.seq,
                 )
@@ -164,12 +167,23 @@ class Timeline:
                     entry.time,
                     "answer",
                     f"answered {entry.status}",
-                    {"PAYMENT-RESPONSE": entry.payment_response, "body": entry.response_body},
+                    answer_facts(entry),
                     _tone(entry.status),
                     entry.seq,
                 )
             )
         return steps
+
+
+def answer_facts(entry: Decoded) -> dict[str, Any]:
+    """A paid request's answer in brief: the settlement header, and the body's job or error
+    (the whole answer is in the journal entry the step links to)."""
+    body = entry.response_body if isinstance(entry.response_body, dict) else {}
+    settlement = entry.payment_response if isinstance(entry.payment_response, dict) else {}
+    return {
+        **{f"settlement {k}": settlement.get(k) for k in SETTLEMENT_SHOWN if k in settlement},
+        **{f"body {name}": body.get(name) for name in BODY_SHOWN if name in body},
+    }
 
 
 def _tone(status: int) -> str:
@@ -227,7 +241,7 @@ def status_changes(job: Job, now: float) -> list[tuple[float, Status]]:
 def job_steps(job: Job, now: float) -> list[Step]:
     steps = []
     for time, status in status_changes(job, now):
-        facts: dict[str, Any] = {"job": job.id, "scenario": job.scenario}
+        facts: dict[str, Any] = {}
         tone = ""
         if status is Status.FAILED:
             facts["error"] = {"code": job.plan.error_code, "message": job.plan.error_message}

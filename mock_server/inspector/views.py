@@ -12,7 +12,7 @@ from mock_server.inspector.timeline import Timeline, TimelineFilter, pending, ti
 from mock_server.journal_view import readable
 from x402_core.wallets import payer_wallets
 
-MAX_TIMELINES = 50
+MAX_TIMELINES = 25
 MAX_JOURNAL_ROWS = 100
 MAX_BALANCES = 40
 

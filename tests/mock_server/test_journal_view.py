@@ -20,6 +20,7 @@ from mock_server.journal_view import (
     decoded_header,
     facilitator_calls,
     iso_time,
+    offer_summary,
     payment_key,
     payment_summary,
     readable,
@@ -265,3 +266,21 @@ def test_pages_followed_by_next_show_each_matching_entry_once(
             break
         since = page["next"]
     assert seen == expected
+
+
+def test_an_offer_in_brief_reads_the_v2_header_else_the_v1_body() -> None:
+    v2 = {"x402Version": 2, "error": "payment_required", "accepts": [{"amount": "50000"}]}
+    v1 = {"x402Version": 1, "accepts": [{"maxAmountRequired": "70000", "network": "base"}]}
+    assert offer_summary(v2, v1)["amount"] == "50000"
+    assert offer_summary(None, v1)["amount"] == "70000"
+    assert offer_summary(None, v1)["network"] == "base"
+    broken = decoded_header("%not base64%")
+    summary = offer_summary(broken, "not json")
+    assert summary["amount"] is None
+    assert "base64" in summary["undecodable"]
+
+
+@settings(derandomize=True, deadline=None)
+@given(JSON_TEXT, JSON_TEXT)
+def test_any_offer_reads_in_brief(header: Any, body: Any) -> None:
+    json.dumps(offer_summary(header, body))

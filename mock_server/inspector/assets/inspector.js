@@ -34,6 +34,18 @@
     notice.className = ok ? "ok" : "bad";
   }
 
+  // A journal row's readable form is fetched when it is unfolded.
+  live.addEventListener("toggle", async (event) => {
+    const details = event.target;
+    if (!details.open || !details.matches("details.entry[data-seq]")) return;
+    const seq = Number(details.dataset.seq);
+    const answer = await fetch(`${base}/journal?view=readable&since=${seq - 1}&limit=1`);
+    const page = answer.ok ? await answer.json() : { entries: [] };
+    details.querySelector("pre").textContent = page.entries.length
+      ? JSON.stringify(page.entries[0], null, 2)
+      : `entry #${seq} is no longer in the journal (${answer.status})`;
+  }, true);
+
   const events = new EventSource(`${base}/inspector/events`);
   events.addEventListener("ready", (event) => {
     // Also on reconnecting: whatever changed while the stream was down is fetched.

@@ -63,6 +63,10 @@ def test_a_paid_job_shows_live_and_a_queued_scenario_is_applied(world: World, pa
         "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
     )
     expect(page.locator("#live-status")).to_have_text("live")
+    paid_seq = world.http.get("/__mock__/journal").json()["entries"][-1]["seq"]
+    row = page.locator(f"#entry-{paid_seq} details.entry")
+    row.locator("summary").click()  # its readable form is fetched when unfolded
+    expect(row.locator("pre")).to_contain_text(f'"transaction": "{transaction}"')
 
     later, _ = _pay(world, "instant")  # while the page is open: it arrives without a reload
     expect(_purchase(page, later).locator("img.thumb")).to_be_visible()
