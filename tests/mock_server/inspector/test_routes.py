@@ -113,7 +113,7 @@ def test_the_event_stream_says_ready_then_announces_a_change(world: World) -> No
     assert _events(world, 2) == ["ready", "change"]
 
 
-def test_a_server_with_an_open_event_stream_stops(make_world: Callable[..., World]) -> None:
+def test_a_server_with_an_open_event_stream_stops() -> None:
     app = create_app(ServerSettings(facilitator_url="http://127.0.0.1:1"))
     server = ServerThread(app).start()
     opened = threading.Event()
@@ -222,3 +222,25 @@ def test_behind_a_token_the_page_asks_for_it_and_a_session_opens_it(
         headers={"cookie": f"{name}={cookie}", "origin": "http://attacker.example"},
     )
     assert refused.status_code == 403
+
+
+def test_a_pending_purchase_is_shown_with_its_settles_until_it_is_reconciled(
+    world: World,
+) -> None:
+    headers = world.payment_header()
+    first = world.pay(headers=headers, **{"X-Mock-Scenario": "facilitator_timeout"})
+    assert first.status_code == 503
+    [stored] = world.http.get("/__mock__/purchases", params={"state": "pending"}).json()[
+        "purchases"
+    ]
+    html = world.http.get("/__mock__/inspector/live").text
+    pending = html.split('<section id="pending">', 1)[1].split("</section>", 1)[0]
+    assert f'title="{stored["key"]}"' in pending
+    assert "<td>pending</td>" in pending
+    assert "<td>1<pre>" in pending  # the one settle made so far, with its answer
+    assert '<span class="status s-settlement_pending">' in html
+    again = world.pay(headers=headers, **{"X-Mock-Scenario": "facilitator_timeout"})
+    assert again.status_code == 200  # the same payment again: reconciled, its job exists
+    html = world.http.get("/__mock__/inspector/live").text
+    assert '<section id="pending">' not in html
+    assert again.json()["id"] in html
