@@ -68,6 +68,10 @@ class Upload:
     report: ConformanceReport
 
 
+CheckedReport = tuple[Upload, list[tuple[CheckResult, list[int]]]]
+"""An upload with each check's linked journal entries (sequence numbers)."""
+
+
 class Reports:
     """The last KEPT_REPORTS uploads, newest first."""
 

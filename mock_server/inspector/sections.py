@@ -18,7 +18,7 @@ from mock_server.inspector.markup import (
     usdc,
     when,
 )
-from mock_server.inspector.reports import CheckResult, Upload
+from mock_server.inspector.reports import CheckedReport, CheckResult, Upload
 from mock_server.inspector.timeline import Step, Timeline, UnpaidOffers
 from mock_server.journal_view import FacilitatorCall
 from mock_server.purchases import Purchase
@@ -46,7 +46,7 @@ class LiveView:
     reconcile_interval: float
     balances: list[tuple[str, str, int | None]]
     """(label, address, balance in atomic units or None)."""
-    reports: list[tuple[Upload, list[tuple[CheckResult, list[int]]]]]
+    reports: list[CheckedReport]
     journal: list[dict[str, Any]]
     """Readable entries, newest first."""
     problems: list[str] = field(default_factory=list)
@@ -191,9 +191,7 @@ def _balances(balances: Sequence[tuple[str, str, int | None]]) -> str:
     )
 
 
-def _reports(
-    reports: Sequence[tuple[Upload, list[tuple[CheckResult, list[int]]]]], shown: set[int]
-) -> str:
+def _reports(reports: Sequence[CheckedReport], shown: set[int]) -> str:
     if not reports:
         return (
             '<section id="reports"><h2>Conformance runs</h2><p class="note">None uploaded: run '
