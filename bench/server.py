@@ -1,5 +1,6 @@
 """The mock server: unpaid 402s against a bare app answering the same bytes, paid requests end
-to end on the ledger, status polls, and the stack's start-up time on the ledger and on Anvil.
+to end on the ledger with the memory store and with SQLite (the durable purchase record costs a
+store write per purchase), status polls, and the stack's start-up time on the ledger and Anvil.
 
     .venv/bin/python bench/server.py [--seconds 10] [--connections 32]
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,12 +79,22 @@ def main() -> None:
             rate["poll"] = wrk_rate(
                 f"{url}{PATH}/{job['id']}", status, args.seconds, args.connections
             )
+        with (
+            tempfile.TemporaryDirectory() as directory,
+            served("mock_app", env | {"X402H_SERVER_STORE": f"sqlite:{directory}/s.db"}) as url,
+        ):
+            requests = paid_requests(url, args.payments)
+            rate["paid_sqlite"] = wrk_rate(url + PATH, requests, args.seconds, args.connections)
     print(f"bare Starlette answering the same 402    {rate['bare']:8.0f} req/s")
     print(
         f"mock server, unpaid 402                  {rate['402']:8.0f} req/s  "
         f"({rate['402'] / rate['bare']:.2f} x bare)"
     )
-    print(f"mock server, paid (verify+settle, ledger) {rate['paid']:7.0f} req/s")
+    print(f"mock server, paid (verify+settle, ledger) {rate['paid']:7.0f} req/s  (memory store)")
+    print(
+        f"mock server, paid, SQLite store          {rate['paid_sqlite']:8.0f} req/s  "
+        f"({rate['paid_sqlite'] / rate['paid']:.2f} x memory)"
+    )
     print(f"mock server, status polls                {rate['poll']:8.0f} req/s")
     print(f"stack start-up, ledger (threads)         {startup_seconds('ledger'):8.2f} s")
     print(f"stack start-up, anvil (threads)          {startup_seconds('anvil'):8.2f} s")

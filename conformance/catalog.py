@@ -226,9 +226,11 @@ catalog = Catalog()
 def load_all() -> Catalog:
     """The catalog with every role's checks registered."""
     from conformance.client import checks as _client  # noqa: F401
+    from conformance.client import pending as _pending  # noqa: F401
     from conformance.facilitator import checks as _facilitator  # noqa: F401
     from conformance.server import checks as _server  # noqa: F401
     from conformance.server import jobs as _jobs  # noqa: F401
+    from conformance.server import uncertainty as _uncertainty  # noqa: F401
 
     return catalog
 

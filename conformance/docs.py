@@ -7,7 +7,9 @@ from conformance.catalog import Catalog, Role
 ROLE_INTROS = {
     Role.CLIENT: "Graded from the mock server's journal while the client runs through scenarios "
     "(`x402-harness conformance client -- <command>`).",
-    Role.SERVER: "Black-box against a server URL (`x402-harness conformance server URL`).",
+    Role.SERVER: "Black-box against a server URL (`x402-harness conformance server URL`). "
+    "SRV-032 to SRV-034 pay under each fault of this harness's facilitator and apply only with "
+    "`--facilitator-admin URL` (a server that uses that facilitator).",
     Role.FACILITATOR: "Black-box against a facilitator URL "
     "(`x402-harness conformance facilitator URL`).",
 }

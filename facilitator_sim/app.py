@@ -1,5 +1,5 @@
 """The facilitator's HTTP face: `/verify`, `/settle`, `/supported`, `/health`, `/journal`,
-`/openapi.json`."""
+`/openapi.json`, and its admin API (balances, faults) under `/__facilitator__/`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from facilitator_sim.admin import ADMIN_ROUTES
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.config import FacilitatorSettings, FacilitatorSettingsError
+from facilitator_sim.faults import FAULT_ROUTES, FaultMiddleware, Faults
 from facilitator_sim.openapi import openapi_document
 from facilitator_sim.recording import NOT_RECORDED, body_payment
 from facilitator_sim.requests import RequestRefusedError, parse_request
@@ -59,6 +60,8 @@ def create_app(
             return parse_request(await read_body(request, settings.max_body_bytes))
         except BodyTooLargeError as exc:
             raise RequestRefusedError(Reason.INVALID_PAYLOAD, str(exc)) from exc
+
+    faults = Faults()
 
     async def run(method: Callable[[VerifyRequest], ResultT], request: VerifyRequest) -> ResultT:
         if chain.in_process:
@@ -143,7 +146,7 @@ def create_app(
             ),
             Mount(
                 "/__facilitator__",
-                routes=ADMIN_ROUTES,
+                routes=[*ADMIN_ROUTES, *FAULT_ROUTES],
                 middleware=[Middleware(AdminGuard, access=access)],
             ),
             Route("/openapi.json", openapi, methods=["GET"]),
@@ -151,10 +154,13 @@ def create_app(
         middleware=[
             Middleware(
                 JournalMiddleware, journal=journal, read_payment=body_payment, skip=NOT_RECORDED
-            )
+            ),
+            # inside the journal: it records the answers a fault gave, as the caller got them
+            Middleware(FaultMiddleware, faults=faults),
         ],
     )
     app.state.facilitator = facilitator
     app.state.chain = chain
     app.state.journal = journal
+    app.state.faults = faults
     return app

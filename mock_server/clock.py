@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from enum import StrEnum
 
 MAX_ADVANCE_SECONDS = 365 * 24 * 3600
 """One step of the test clock: a year is more than any job plan needs."""
@@ -73,9 +74,12 @@ class TestClock(Clock):
             self._now = max(self._now, time.time())
 
 
-def make_clock(kind: str) -> Clock:
-    if kind == "real":
-        return Clock()
-    if kind == "test":
-        return TestClock()
-    raise ClockError(f"clock is {kind!r}; expected 'real' or 'test'")
+class ClockKind(StrEnum):
+    REAL = "real"
+    """Wall-clock time."""
+    TEST = "test"
+    """Starts at the wall-clock time and moves only when the admin API says so."""
+
+
+def make_clock(kind: ClockKind) -> Clock:
+    return TestClock() if kind is ClockKind.TEST else Clock()

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_server.clock import ClockKind
 from x402_core.loopback import is_loopback_host
 from x402_service.envconfig import from_env
 
 ENV_PREFIX = "X402H_SERVER_"
-VERSIONS = frozenset({"v1", "v2"})
+VERSIONS = frozenset({1, 2})
+"""x402 versions the mock offers by default (spelled v1,v2 in flags and the environment)."""
 
 
 class ServerSettingsError(ValueError):
@@ -29,12 +31,12 @@ class ServerSettings:
     """Base URL used in `resource` and image URLs; empty: taken from each request."""
     listing_path: Path | None = None
     """The endpoint's listing (the x402 index's format); None: xGen's image generation."""
-    versions: frozenset[str] = field(default=VERSIONS)
+    versions: frozenset[int] = field(default=VERSIONS)
     """Which 402 forms to answer with: v1 (body), v2 (PAYMENT-REQUIRED header), or both."""
     store: str = "memory"
     """`memory` or `sqlite:PATH`."""
     default_scenario: str = "happy"
-    clock: str = "real"
+    clock: ClockKind = ClockKind.REAL
     """`real`, or `test` (moved only by `POST /__mock__/clock/advance`)."""
     journal_path: Path | None = None
     max_string_chars: int = 4000
@@ -49,6 +51,7 @@ class ServerSettings:
     server binds off loopback."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "clock", ClockKind(self.clock))
         if not self.admin_token and not is_loopback_host(self.host.lower().strip("[]")):
             raise ServerSettingsError(
                 f"the mock would listen on {self.host}, off loopback, with its admin API (reset, "
@@ -60,8 +63,9 @@ class ServerSettings:
                 "facilitator_timeout and reconcile_interval are seconds above 0, at most 3600"
             )
         if not self.versions or not self.versions <= VERSIONS:
+            spelled = ",".join(f"v{v}" for v in sorted(self.versions)) or "none"
             raise ServerSettingsError(
-                f"versions is {sorted(self.versions)}; expected a non-empty subset of v1, v2"
+                f"versions is {spelled}; expected a non-empty subset of v1, v2"
             )
 
     @classmethod

@@ -68,7 +68,7 @@ UNPAYABLE_OFFERS: dict[OfferFlaw, Callable[[Offer], Offer]] = {
 def offer(
     listing: Listing,
     resource_url: str,
-    versions: frozenset[str],
+    versions: frozenset[int],
     error: str,
     flaw: OfferFlaw = OfferFlaw.NONE,
 ) -> tuple[dict[str, str], dict[str, Any]]:
@@ -85,9 +85,9 @@ def offer(
         resource=listing.resource(resource_url),
         accepts=[listing.requirements_v2()],
     )
-    if "v2" in versions:
+    if 2 in versions:
         headers[PAYMENT_REQUIRED] = encode_header(v2)
-    if "v1" in versions:
+    if 1 in versions:
         body = PaymentRequiredV1(
             x402_version=1, error=error, accepts=[listing.requirements_v1(resource_url)]
         ).wire()
@@ -96,7 +96,7 @@ def offer(
     return headers, body
 
 
-def read_payment(headers: Any, versions: frozenset[str]) -> Payment | None:
+def read_payment(headers: Any, versions: frozenset[int]) -> Payment | None:
     """The payment a request carries (None: none); HeaderError when it cannot be read."""
     v2_value = headers.get(PAYMENT_SIGNATURE)
     v1_value = headers.get(X_PAYMENT)
@@ -104,15 +104,15 @@ def read_payment(headers: Any, versions: frozenset[str]) -> Payment | None:
         raise HeaderError(
             Reason.INVALID_PAYLOAD, f"send {PAYMENT_SIGNATURE} (v2) or {X_PAYMENT} (v1), not both"
         )
-    if v2_value is not None and "v2" in versions:
+    if v2_value is not None and 2 in versions:
         payload = decode_header(v2_value, PaymentPayloadV2, name=PAYMENT_SIGNATURE)
         return Payment(2, payload)
-    if v1_value is not None and "v1" in versions:
+    if v1_value is not None and 1 in versions:
         return Payment(1, decode_header(v1_value, PaymentPayloadV1, name=X_PAYMENT))
     if v2_value is not None or v1_value is not None:
         raise HeaderError(
             Reason.INVALID_X402_VERSION,
-            f"this server accepts x402 {', '.join(sorted(versions))} only",
+            f"this server accepts x402 {', '.join(f'v{v}' for v in sorted(versions))} only",
         )
     return None
 

@@ -13,7 +13,7 @@ from x402_service.journal import PaymentReader
 NOT_RECORDED_PREFIX = "/__mock__"
 
 
-def header_payment_reader(versions: frozenset[str]) -> PaymentReader:
+def header_payment_reader(versions: frozenset[int]) -> PaymentReader:
     def read(headers: Headers, body: bytes) -> tuple[dict[str, Any] | None, int | None]:
         try:
             decoded = read_payment(headers, versions)

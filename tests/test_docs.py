@@ -56,13 +56,29 @@ class How:
 
     mode: str
     """run: it must exit 0; serve: it must print READY, then stop cleanly on SIGTERM;
-    script: the block it opens runs as one bash script; skip: not run (`why` says why)."""
+    script: the block it opens runs as one bash script and must exit 0; skip: not run."""
     command: str = ""
-    """What runs instead of the documented text ("" : the text itself). Placeholders: {server}
-    and {facilitator} (a stack started for this command: xGen's, or the weather listing's with
-    stack="weather"), {rpc} (an Anvil started for it), {port}, {port2} (free ports), {root}."""
+    """What runs instead of the documented text ("": the text itself). Placeholders: {server}
+    and {facilitator} (a stack started for this command, see STACKS), {rpc} (an Anvil started
+    for it), {port} and {port2} (free ports), {root}, and in a script {block}: the doc's block,
+    its fixed URLs (FIXED_URLS) pointing at the stack."""
     why: str = ""
     stack: str = ""
+    """A key of STACKS: the stack this command is pointed at."""
+    expect: str = ""
+    """Something the output must also contain."""
+
+
+STACKS = {
+    "xgen": ServerSettings(),
+    "weather": ServerSettings(listing_path=ROOT / WEATHER),
+    "short facilitator timeout": ServerSettings(facilitator_timeout=2),
+}
+"""Stacks a command may be pointed at, by their mock's settings."""
+FIXED_URLS = {"http://127.0.0.1:8402": "{server}", "http://127.0.0.1:4021": "{facilitator}"}
+PLACEHOLDER = re.compile(r"\{(server|facilitator|rpc|port|port2|root|block)\}")
+FAIL_ON_HTTP_ERRORS = 'curl() { command curl --fail-with-body "$@"; }\n'
+"""Prepended to scripts that call curl: an HTTP error answer fails the script."""
 
 
 RUN = How("run")
@@ -129,7 +145,12 @@ HOW: dict[str, How] = {
         f'{QUICK_CLIENT} bash -c "python examples/clients/reference_payer.py"',
         "the action's command with its inputs filled in",
     ),
-    "x402-harness up --json > stack.log &": How("script", why="the block is one script"),
+    "x402-harness up --json > stack.log &": How(
+        "script",
+        "set -e\n{block}\necho RESOURCE_SERVER_URL=$RESOURCE_SERVER_URL\nkill %1\nwait %1 || true",
+        "one script: the stack in the background, its URL read from its first line",
+        expect="RESOURCE_SERVER_URL=http://127.0.0.1:",
+    ),
     # docs/conformance-results.md
     **{
         f"{X} conformance client {flags}-- .venv/bin/python examples/clients/{client}.py": How(
@@ -140,6 +161,26 @@ HOW: dict[str, How] = {
         )
         for flags, client in CLIENTS
     },
+    # docs/facilitator.md
+    "F=http://127.0.0.1:4021/__facilitator__": How(
+        "script",
+        "set -e\n" + FAIL_ON_HTTP_ERRORS + "{block}",
+        "one script against a running facilitator; an HTTP error fails it",
+        stack="xgen",
+        expect='"armed":[]',
+    ),
+    f"{X} facilitator --port 4021 &": How("serve", f"{X} facilitator --port {{port}}"),
+    "my-server --facilitator-url http://127.0.0.1:4021 &": How(
+        "skip", why="the reader's server; the mock stands in for it in the next command"
+    ),
+    f"{X} conformance server http://127.0.0.1:8000/v1/images/generate --facilitator-admin "
+    "http://127.0.0.1:4021 --fault-hold 30 --fault-slow 2": How(
+        "run",
+        f"{X} conformance server {{server}}/v1/images/generate --facilitator-admin "
+        "{facilitator} --fault-hold 2 --fault-slow 1",
+        "the mock stands in for my-server, with a 2 s facilitator timeout to keep the run short",
+        stack="short facilitator timeout",
+    ),
     # docs/docker.md
     "docker-compose up -d mock-server": How("skip", why=NO_DOCKER),
     "docker-compose up -d --scale locust-worker=4": How("skip", why=NO_DOCKER),
@@ -148,7 +189,9 @@ HOW: dict[str, How] = {
     # docs/listings.md
     f"{X} up --listing {WEATHER}": SERVE,
     f"{X} conformance server http://127.0.0.1:8402/v1/forecast --listing {WEATHER}": How(
-        "run", f"{X} conformance server {{server}}/v1/forecast --listing {WEATHER}", stack="weather"
+        "run",
+        f"{X} conformance server {{server}}/v1/forecast --listing {WEATHER}",
+        stack="weather",
     ),
     f"{X} load --listing {SUMMARIZE} --run-time 10s": How(
         "run", f"{X} load --listing {SUMMARIZE} --run-time 2s"
@@ -249,14 +292,15 @@ def _needed(how: How) -> Iterator[dict[str, str]]:
     values = {"root": str(ROOT), "port": str(free_port()), "port2": str(free_port())}
     with contextlib.ExitStack() as running:
         if how.stack:
-            listing = ROOT / WEATHER if how.stack == "weather" else None
-            stack = running.enter_context(
-                Stack(StackConfig(server=ServerSettings(listing_path=listing)))
-            )
+            stack = running.enter_context(Stack(StackConfig(server=STACKS[how.stack])))
             values |= {"server": stack.server_url, "facilitator": stack.facilitator_url}
         if "{rpc}" in how.command:
             values["rpc"] = running.enter_context(AnvilProcess.start()).rpc_url
         yield values
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values[m[1]], template)
 
 
 def _environment() -> dict[str, str]:
@@ -271,9 +315,13 @@ def _run(documented: Documented, cwd: Path) -> Outcome:
     for name in LINKED:
         (cwd / name).symlink_to(ROOT / name)
     with _needed(how) as values:
-        command = (how.command or documented.command).format(**values)
         if how.mode == "script":
-            return _script(documented, cwd)
+            block = documented.block
+            for url, placeholder in FIXED_URLS.items():
+                block = block.replace(url, _fill(placeholder, values) if how.stack else url)
+            command = _fill(how.command, values | {"block": block})
+        else:
+            command = _fill(how.command or documented.command, values)
         if how.mode == "serve":
             ok, output = _serve(command.removesuffix("&").strip(), cwd)
         else:
@@ -287,7 +335,7 @@ def _run(documented: Documented, cwd: Path) -> Outcome:
             )
             output = f"exit {done.returncode}\n{done.stdout}{done.stderr}"
             ok = done.returncode == 0 or (done.returncode == 1 and _only_latency_broke(output))
-    return Outcome(documented.where, command, ok, output)
+    return Outcome(documented.where, command, ok and how.expect in output, output)
 
 
 def _only_latency_broke(output: str) -> bool:
@@ -320,26 +368,6 @@ def _serve(command: str, cwd: Path) -> tuple[bool, str]:
         rest, _ = served.communicate(timeout=30)
     output = f"exit {served.returncode}\n" + "".join(lines) + rest
     return any(READY in line for line in lines) and served.returncode == 0, output
-
-
-def _script(documented: Documented, cwd: Path) -> Outcome:
-    """The block as one bash script, then what it left in the background stopped."""
-    script = (
-        f"set -e\n{documented.block}\n"
-        'echo "RESOURCE_SERVER_URL=$RESOURCE_SERVER_URL"\nkill %1\nwait %1 || true\n'
-    )
-    done = subprocess.run(
-        ["bash", "-c", script],
-        cwd=cwd,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-    )
-    ok = done.returncode == 0 and "RESOURCE_SERVER_URL=http://127.0.0.1:" in done.stdout
-    return Outcome(
-        documented.where, "(the block)", ok, f"exit {done.returncode}\n{done.stdout}{done.stderr}"
-    )
 
 
 def _slow_first(documented: Documented) -> int:

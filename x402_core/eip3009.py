@@ -25,10 +25,6 @@ TRANSFER_TYPEHASH = keccak(
     b"TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,"
     b"uint256 validBefore,bytes32 nonce)"
 )
-RECEIVE_TYPEHASH = keccak(
-    b"ReceiveWithAuthorization(address from,address to,uint256 value,uint256 validAfter,"
-    b"uint256 validBefore,bytes32 nonce)"
-)
 CANCEL_TYPEHASH = keccak(b"CancelAuthorization(address authorizer,bytes32 nonce)")
 
 
@@ -104,12 +100,10 @@ def _typed_digest(domain: Domain, struct_hash: bytes) -> bytes:
 
 
 @lru_cache(maxsize=8192)
-def transfer_digest(
-    domain: Domain, auth: Authorization, typehash: bytes = TRANSFER_TYPEHASH
-) -> bytes:
-    """The EIP-712 digest a payer signs for `auth` (receiveWithAuthorization: pass its typehash)."""
+def transfer_digest(domain: Domain, auth: Authorization) -> bytes:
+    """The EIP-712 digest a payer signs for `auth`."""
     struct_hash = keccak(
-        typehash
+        TRANSFER_TYPEHASH
         + _word_address(auth.from_address)
         + _word_address(auth.to)
         + _word_uint(auth.value)

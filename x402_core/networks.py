@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _CAIP2 = re.compile(r"^(?P<namespace>[-a-z0-9]{3,8}):(?P<reference>[-_a-zA-Z0-9]{1,32})$")
@@ -63,28 +64,25 @@ def parse_caip2(value: str) -> tuple[str, str]:
 
 def network_by_v1_name(name: str) -> Network:
     """The network called `name` in x402 v1 (`base`, `base-sepolia`)."""
-    for network in NETWORKS:
-        if network.name == name:
-            return network
-    known = ", ".join(n.name for n in NETWORKS)
-    raise UnknownNetworkError(f"unknown v1 network {name!r}; known: {known}")
+    return _find(lambda n: n.name, name, "v1 network")
 
 
 def network_by_caip2(caip2: str) -> Network:
     """The network with CAIP-2 id `caip2` (`eip155:8453`)."""
-    for network in NETWORKS:
-        if network.caip2 == caip2:
-            return network
-    known = ", ".join(n.caip2 for n in NETWORKS)
-    raise UnknownNetworkError(f"unknown CAIP-2 network {caip2!r}; known: {known}")
+    return _find(lambda n: n.caip2, caip2, "CAIP-2 network")
 
 
 def network_by_chain_id(chain_id: int) -> Network:
     """The network with EVM chain id `chain_id`."""
+    return _find(lambda n: n.chain_id, chain_id, "chain id")
+
+
+def _find(key: Callable[[Network], object], wanted: object, what: str) -> Network:
     for network in NETWORKS:
-        if network.chain_id == chain_id:
+        if key(network) == wanted:
             return network
-    raise UnknownNetworkError(f"unknown chain id {chain_id}")
+    known = ", ".join(str(key(n)) for n in NETWORKS)
+    raise UnknownNetworkError(f"unknown {what} {wanted!r}; known: {known}")
 
 
 def asset_on(network: Network, address: str) -> Asset | None:

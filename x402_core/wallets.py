@@ -60,8 +60,3 @@ def facilitator_wallet() -> TestWallet:
 def payer_wallets() -> list[TestWallet]:
     """Accounts 1–9: funded with 1,000 USDC at start on every backend."""
     return [test_wallet(i) for i in PAYER_INDEXES]
-
-
-def load_wallets(count: int, first_index: int = 10) -> list[TestWallet]:
-    """`count` more deterministic wallets after Anvil's ten, for load tests."""
-    return [test_wallet(i) for i in range(first_index, first_index + count)]

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 FUNDED_USDC_ATOMIC = 1_000 * 10**6
 FIRST_FRESH_WALLET = 10_000
 """Fresh wallets come from here on: above the accounts the harness funds at start."""
-CLOCKS = ("real", "test")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,10 +58,12 @@ class _Stacks:
 
     def get(self, chain: str, clock: str) -> Stack:
         if (chain, clock) not in self.running:
+            from mock_server.clock import ClockKind
             from mock_server.config import ServerSettings
             from x402_harness.stack import Stack, StackConfig
 
-            config = StackConfig(chain=chain, server=ServerSettings(clock=clock))
+            settings = ServerSettings(clock=ClockKind(clock))
+            config = StackConfig(chain=chain, server=settings)
             self.running[(chain, clock)] = Stack(config).start()
         return self.running[(chain, clock)]
 
@@ -102,11 +103,14 @@ def _setting(request: pytest.FixtureRequest, name: str) -> str:
 
 
 def _clock(request: pytest.FixtureRequest) -> str:
+    from mock_server.clock import ClockKind
+
     marker = request.node.get_closest_marker("x402_stack")
-    clock = str((marker.kwargs.get("clock") if marker else None) or "real")
-    if clock not in CLOCKS:
+    clock = str((marker.kwargs.get("clock") if marker else None) or ClockKind.REAL.value)
+    known = [kind.value for kind in ClockKind]
+    if clock not in known:
         pytest.fail(
-            f"@pytest.mark.x402_stack(clock={clock!r}): expected one of {', '.join(CLOCKS)}",
+            f"@pytest.mark.x402_stack(clock={clock!r}): expected one of {', '.join(known)}",
             pytrace=False,
         )
     return clock

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from starlette.applications import Starlette
 
 from conformance.target import StackUrls
 from facilitator_sim.app import create_app as create_facilitator_app
+from facilitator_sim.chains.anvil import AnvilProcess
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.chains.factory import OpenedChain, open_chain
 from facilitator_sim.config import ENV_PREFIX as FACILITATOR_ENV
@@ -37,7 +39,13 @@ from x402_service.listings import read_listing
 from x402_service.serving import ServerThread, free_port
 
 ADMIN_PATH = "/__mock__"
-MODES = ("threads", "processes")
+
+
+class StackMode(StrEnum):
+    THREADS = "threads"
+    """uvicorn in this process."""
+    PROCESSES = "processes"
+    """`x402-harness facilitator` and `server` as child processes, as in docker-compose."""
 
 
 class StackError(RuntimeError):
@@ -50,7 +58,7 @@ class StackConfig:
 
     chain: str = "ledger"
     """`ledger`, `anvil`, or the URL of a JSON-RPC node."""
-    mode: str = "threads"
+    mode: StackMode = StackMode.THREADS
     """`threads` (uvicorn in this process) or `processes` (child processes)."""
     host: str = "127.0.0.1"
     facilitator_port: int = 0
@@ -65,8 +73,11 @@ class StackConfig:
     facilitator: FacilitatorSettings = field(default_factory=FacilitatorSettings)
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise StackError(f"mode is {self.mode!r}; expected one of {', '.join(MODES)}")
+        try:
+            object.__setattr__(self, "mode", StackMode(self.mode))
+        except ValueError:
+            known = ", ".join(m.value for m in StackMode)
+            raise StackError(f"mode is {self.mode!r}; expected one of {known}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +119,11 @@ class Stack:
                 "inside a facilitator process (use mode 'threads' or chain 'anvil')"
             )
         return self._opened.chain
+
+    @property
+    def anvil(self) -> AnvilProcess | None:
+        """The Anvil this stack started, if any (fault tests kill it)."""
+        return None if self._opened is None else self._opened.anvil
 
     @property
     def token(self) -> str:
@@ -191,7 +207,7 @@ class Stack:
 
     def start(self) -> Stack:
         try:
-            if self.config.mode == "threads":
+            if self.config.mode is StackMode.THREADS:
                 self._start_threads()
             else:
                 self._start_processes()

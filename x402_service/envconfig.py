@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
 import types
 import typing
@@ -57,11 +58,30 @@ def _convert(raw: str, hint: Any, name: str) -> Any:
             raise SettingsError(f"{name}={raw!r}: expected a number ({hint.__name__})") from None
     if hint is Path:
         return Path(raw)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(raw)
+        except ValueError:
+            known = ", ".join(str(member.value) for member in hint)
+            raise SettingsError(f"{name}={raw!r}: expected one of {known}") from None
+    if origin is frozenset and args == (int,):
+        return parse_versions(raw, name)
     if origin in (frozenset, tuple):
         return origin(part.strip() for part in raw.split(",") if part.strip())
     if hint is str:
         return raw
     raise SettingsError(f"{name}: settings of type {hint!r} cannot be read from the environment")
+
+
+def parse_versions(text: str, name: str = "versions") -> frozenset[int]:
+    """Protocol versions as x402 spells them, `v1,v2` (or `1,2`)."""
+    versions = set()
+    for part in (p.strip() for p in text.split(",")):
+        digits = part.lower().removeprefix("v")
+        if not digits.isdigit() or len(digits) > 3:
+            raise SettingsError(f"{name}: {part!r} is not a version; expected e.g. v1,v2")
+        versions.add(int(digits))
+    return frozenset(versions)
 
 
 def to_env(settings: object, prefix: str) -> dict[str, str]:
@@ -74,7 +94,7 @@ def to_env(settings: object, prefix: str) -> dict[str, str]:
         elif isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, frozenset | tuple):
-            text = ",".join(sorted(value))
+            text = ",".join(sorted(str(part) for part in value))
         else:
             text = str(value)
         env[f"{prefix}{field.name.upper()}"] = text

@@ -27,6 +27,8 @@ SCENARIO_TIMEOUTS = {
     "status_errors": 20.0,
     "fail": 20.0,
     "settle_fails": 20.0,
+    "settle_pending": 20.0,
+    "facilitator_timeout": 20.0,
     "stuck": 3.0,
     "facilitator_down": 10.0,
     "offer_unknown_network": 10.0,

@@ -17,10 +17,10 @@ from conformance.catalog import (
 )
 from conformance.server.probe import ServerProbe, StatusTrail
 from x402_core.jobstatus import is_path
+from x402_payer.images import PNG_SIGNATURE
 
 LISTING = "listing (seed: xgen-images-generate.card.json)"
 JOBS = "an asynchronous job answered at its status URL"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STATUS_TIMES = ("created_at", "updated_at")
 
 

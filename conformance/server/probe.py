@@ -10,7 +10,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin
 
 import httpx
@@ -37,6 +37,9 @@ from x402_core.models import (
 from x402_core.payments import pay_v1, pay_v2
 from x402_core.reasons import Reason
 from x402_core.wallets import TestWallet, test_wallet
+
+if TYPE_CHECKING:
+    from conformance.server.fault_trials import FaultTrial, FaultTrials
 
 NO_ROUTE_STATUSES = (404, 405, 501)
 """A status URL answering these at the first poll has no status route behind it."""
@@ -130,6 +133,8 @@ class ServerProbe:
     timeout: float = 30.0
     paid_answers: dict[int, Answer] = field(default_factory=dict, repr=False)
     """Each version's valid payment and its answer, made once."""
+    faults: FaultTrials | None = None
+    """Trials under a faulty facilitator (None: its admin API was not given)."""
 
     @cached_property
     def http(self) -> httpx.Client:
@@ -140,13 +145,19 @@ class ServerProbe:
             self.http.close()
 
     def request(
-        self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> Answer:
         headers = headers or {}
         content = None if body is None else json.dumps(body).encode()
         if content is not None:
             headers = {"Content-Type": "application/json", **headers}
-        response = self.http.request(method, url, content=content, headers=headers)
+        wait = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        response = self.http.request(method, url, content=content, headers=headers, timeout=wait)
         try:
             data: Any = response.json()
         except ValueError:
@@ -162,13 +173,18 @@ class ServerProbe:
             response.content,
         )
 
-    def send(self, data: dict[str, Any], headers: dict[str, str] | None = None) -> Answer:
+    def send(
+        self,
+        data: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Answer:
         """The listed request: `data` as the JSON body, or as query parameters."""
         if self.listing.location is InputLocation.QUERY:
             query = {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
             url = f"{self.endpoint_url}?{urlencode(query)}" if query else self.endpoint_url
-            return self.request(self.listing.method, url, None, headers)
-        return self.request(self.listing.method, self.endpoint_url, data, headers)
+            return self.request(self.listing.method, url, None, headers, timeout)
+        return self.request(self.listing.method, self.endpoint_url, data, headers, timeout)
 
     @cached_property
     def valid_request(self) -> dict[str, Any]:
@@ -333,6 +349,11 @@ class ServerProbe:
             time.sleep(min(_seconds(wait), 0.5))
         after = [str(self.request("GET", url).json_field("status")) for _ in range(2)]
         return StatusTrail(job_id, url, statuses, answers, retry_after, after, not terminal)
+
+    @cached_property
+    def fault_trials(self) -> list[FaultTrial] | None:
+        """A payment under each facilitator fault, then sent again (None: no admin API)."""
+        return None if self.faults is None else self.faults.run(self)
 
     @cached_property
     def chain(self) -> OnChain | None:

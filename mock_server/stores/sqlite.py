@@ -30,7 +30,29 @@ CREATE TABLE IF NOT EXISTS purchases (
     request TEXT NOT NULL, payer TEXT NOT NULL, scenario TEXT NOT NULL,
     created_at REAL NOT NULL, updated_at REAL NOT NULL, settlement TEXT, reason TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS purchases_by_state ON purchases (state, updated_at);
+CREATE TABLE IF NOT EXISTS counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS purchase_added AFTER INSERT ON purchases BEGIN
+    INSERT INTO counts VALUES (NEW.state, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS purchase_removed AFTER DELETE ON purchases BEGIN
+    UPDATE counts SET n = n - 1 WHERE name = OLD.state; END;
+CREATE TRIGGER IF NOT EXISTS purchase_moved AFTER UPDATE OF state ON purchases
+    WHEN OLD.state != NEW.state BEGIN
+    UPDATE counts SET n = n - 1 WHERE name = OLD.state;
+    INSERT INTO counts VALUES (NEW.state, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS job_added AFTER INSERT ON jobs BEGIN
+    INSERT INTO counts VALUES ('jobs', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS job_removed AFTER DELETE ON jobs BEGIN
+    UPDATE counts SET n = n - 1 WHERE name = 'jobs'; END;
 """
+_CLAIM = (
+    "INSERT INTO purchases VALUES ({marks}) ON CONFLICT (key) DO UPDATE SET "
+    "request_sha256 = excluded.request_sha256, job_id = excluded.job_id, state = excluded.state, "
+    "version = excluded.version, settle_body = excluded.settle_body, "
+    "request = excluded.request, payer = excluded.payer, scenario = excluded.scenario, "
+    "created_at = excluded.created_at, updated_at = excluded.updated_at, "
+    "settlement = excluded.settlement, reason = excluded.reason WHERE state = 'refused'"
+)
+"""A new purchase, or a refused one taken over (an update, so the count triggers see it)."""
 _OPEN = "(" + ", ".join(f"'{state.value}'" for state in sorted(OPEN_STATES)) + ")"
 """The open states as an SQL list (constants of this module, never input)."""
 
@@ -64,13 +86,10 @@ class SqliteStore:
     def claim(self, purchase: Purchase) -> Purchase | None:
         row = _purchase_row(purchase, PurchaseState.CLAIMED)
         with self._write() as db:
-            existing = _purchase_of(
-                db.execute("SELECT * FROM purchases WHERE key = ?", (purchase.key,)).fetchone()
-            )
-            if existing is not None and existing.state is not PurchaseState.REFUSED:
-                return existing
-            db.execute(f"INSERT OR REPLACE INTO purchases VALUES ({_MARKS})", row)
-        return None
+            if db.execute(_CLAIM.format(marks=_MARKS), row).rowcount == 1:
+                return None
+            found = db.execute("SELECT * FROM purchases WHERE key = ?", (purchase.key,))
+            return _purchase_of(found.fetchone())
 
     def touch(self, key: str) -> None:
         with self._write() as db:
@@ -140,9 +159,11 @@ class SqliteStore:
         return [_job_of(row) for row in self._read("SELECT * FROM jobs ORDER BY created_at")]
 
     def counts(self) -> dict[str, int]:
-        by_state = dict(self._read("SELECT state, COUNT(*) FROM purchases GROUP BY state"))
-        (jobs,) = self._read("SELECT COUNT(*) FROM jobs", one=True)
-        return {"jobs": jobs} | {s.value: by_state.get(s.value, 0) for s in PurchaseState}
+        """Kept by triggers as rows change: reading them costs the same at any size."""
+        counted = dict(self._read("SELECT name, n FROM counts"))
+        return {"jobs": counted.get("jobs", 0)} | {
+            s.value: counted.get(s.value, 0) for s in PurchaseState
+        }
 
     def clear(self, purchases: bool = False) -> None:
         with self._write() as db:

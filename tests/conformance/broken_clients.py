@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +62,8 @@ class Flaws:
     pays_unreadable_offer: bool = False
     both_headers: bool = False
     polls_other_job: bool = False
+    signs_anew_on_pending: bool = False
+    gives_up_on_pending: bool = False
 
 
 def flawed(**flaws: bool) -> CallableClient:
@@ -82,6 +86,8 @@ def _pay(env: ClientEnv, flaws: Flaws, signer: Signer) -> dict[str, Any]:
             answer = http.post(url, json=body, headers=headers)
             if flaws.resends_payment:  # the same payment again, byte for byte
                 answer = http.post(url, json=body, headers=headers)
+            resign = functools.partial(_header, offer, payer, flaws, signer)
+            answer = _while_pending(http, answer, env, flaws, resign)
             if answer.status_code == 200:
                 break
         if answer.status_code != 200:
@@ -104,6 +110,30 @@ def _pay(env: ClientEnv, flaws: Flaws, signer: Signer) -> dict[str, Any]:
         if not flaws.hides_transaction:
             result["transaction"] = settlement["transaction"]
         return result
+
+
+def _while_pending(
+    http: httpx.Client,
+    answer: httpx.Response,
+    env: ClientEnv,
+    flaws: Flaws,
+    sign: Callable[[], str],
+) -> httpx.Response:
+    """While the settlement is pending, wait Retry-After and send the same payment again (the
+    flaws: give up at once, or sign a new payment once)."""
+    request = answer.request
+    deadline = time.monotonic() + env.timeout_seconds
+    resigned = False
+    while _pending(answer) and not flaws.gives_up_on_pending and time.monotonic() < deadline:
+        time.sleep(min(float(answer.headers.get("retry-after", "1")), 2.0))
+        if flaws.signs_anew_on_pending and not resigned:
+            request.headers[PAYMENT_SIGNATURE], resigned = sign(), True
+        answer = http.send(request)
+    return answer
+
+
+def _pending(answer: httpx.Response) -> bool:
+    return answer.status_code == 503 and "settlement_pending" in answer.text
 
 
 def _offer(answer: httpx.Response, flaws: Flaws) -> Any:

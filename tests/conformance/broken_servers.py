@@ -331,3 +331,49 @@ OFFER_REWRITES: dict[str, AnswerRewrite] = {
     "network rewritten": _rewrite_offer(_set(network="eip155:84532")),
     "extra missing": _rewrite_offer(_drop_extra),
 }
+
+
+def _pending(exchange: Exchange) -> bool:
+    """A paid request answered 503 settlement_pending: the mock does not know the outcome."""
+    data = exchange.json()
+    pending = isinstance(data, dict) and data.get("error") == "settlement_pending"
+    return exchange.method == "POST" and exchange.paid and exchange.status == 503 and pending
+
+
+def pending_as_refusal(exchange: Exchange) -> None:
+    """Treats a settle that timed out or failed with a 5xx as refused: 402, settlement failed."""
+    if _pending(exchange):
+        exchange.status = 402
+        exchange.set_json({"x402Version": 2, "error": "unexpected_settle_error", "accepts": []})
+        failure = {"success": False, "errorReason": "unexpected_settle_error", "transaction": ""}
+        exchange.headers["payment-response"] = encode_json_header(failure)
+
+
+def serves_unsettled(exchange: Exchange) -> None:
+    """Serves a job although the settle failed: the unknown outcome is taken for a success."""
+    if _pending(exchange):
+        exchange.status = 200
+        exchange.headers.pop("payment-response", None)
+        exchange.headers.pop("retry-after", None)
+        exchange.set_json({"id": "job_unsettled", "status": "pending"})
+
+
+class ForgetsSettledPayments:
+    """Forgets a payment once it may have moved money (a job or a 5xx): sent again, it is refused
+    as a used nonce, as a server without purchase records answers."""
+
+    def __init__(self) -> None:
+        self.sent: set[str] = set()
+
+    def __call__(self, exchange: Exchange) -> None:
+        payment = exchange.request_headers.get("payment-signature")
+        if exchange.method != "POST" or payment is None:
+            return
+        if payment in self.sent:
+            exchange.status = 402
+            exchange.headers.pop("payment-response", None)
+            exchange.set_json(
+                {"x402Version": 2, "error": "invalid_exact_evm_nonce_already_used", "accepts": []}
+            )
+        elif exchange.status == 200 or exchange.status >= 500:
+            self.sent.add(payment)

@@ -25,10 +25,14 @@ from x402_core.listing import Listing
 BAD_REQUEST, NOT_FOUND = 400, 404
 
 
-def create_sdk_server_app(facilitator_url: str, listing: Listing) -> FastAPI:
+def create_sdk_server_app(
+    facilitator_url: str, listing: Listing, facilitator_timeout: float | None = None
+) -> FastAPI:
     """xGen's endpoint at `listing.path`, paid through the SDK's middleware, at the listing's
-    price in Base USDC (the SDK's default asset there), settled by `facilitator_url`."""
-    facilitator = HTTPFacilitatorClient(FacilitatorConfig(url=facilitator_url))
+    price in Base USDC (the SDK's default asset there), settled by `facilitator_url` with the
+    SDK's timeout on facilitator calls (90 s) unless `facilitator_timeout` says otherwise."""
+    timeout = {} if facilitator_timeout is None else {"timeout": facilitator_timeout}
+    facilitator = HTTPFacilitatorClient(FacilitatorConfig(url=facilitator_url, **timeout))
     server = x402ResourceServer(facilitator)
     register_exact_evm_server(server, listing.network.caip2)
     price = f"${listing.amount / 10**listing.network.usdc.decimals:.2f}"

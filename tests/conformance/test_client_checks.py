@@ -20,6 +20,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples" / "clients"
 REFERENCE = [sys.executable, str(EXAMPLES / "reference_payer.py")]
 
 NO_FLAW = "no flaw"
+PENDING = ["settle_pending", "facilitator_timeout"]
 REFUSED = {"CLI-001", "CLI-009", "CLI-011", "CLI-017", "CLI-018"}
 """What a client whose payment the server refuses fails besides: it buys, polls, downloads and
 reports nothing."""
@@ -53,6 +54,8 @@ BROKEN: dict[str, tuple[list[str], set[str]]] = {
     "hides_transaction": (["quick"], {"CLI-018"}),
     "polls_other_job": (["quick"], {"CLI-025"}),
     NO_FLAW: (["offer_overpriced"], {"CLI-021"}),  # the small client has no price limit
+    "gives_up_on_pending": (PENDING, {"CLI-028"}),  # a SHOULD: it paid once, it just left
+    "signs_anew_on_pending": (["facilitator_timeout"], {"CLI-027", "CLI-028"}),
 }
 
 
@@ -129,9 +132,9 @@ PAYMENT_SCENARIOS = ["quick", "settle_fails", "offer_unknown_network", "offer_ov
 
 @pytest.mark.parametrize(
     ("example", "versions"),
-    [("sdk_httpx.py", {"v1", "v2"}), ("sdk_requests.py", {"v1", "v2"}), ("sdk_v1.py", {"v1"})],
+    [("sdk_httpx.py", {1, 2}), ("sdk_requests.py", {1, 2}), ("sdk_v1.py", {1})],
 )
-def test_the_official_sdk_example_clients_pass(example: str, versions: set[str]) -> None:
+def test_the_official_sdk_example_clients_pass(example: str, versions: set[int]) -> None:
     """Each pays the offer it answered (the v1 one under the v1 offer's domain); the v1 client
     is graded against a server offering v1 only (see the next test)."""
     server = ServerSettings(versions=frozenset(versions))
@@ -156,3 +159,18 @@ def test_the_sdk_v1_client_cannot_pay_a_server_offering_both_versions() -> None:
         )
     assert "CLI-001" in report.failed_ids(Level.MUST)
     assert "No payment requirements match" in str(report.details["runs"]["quick"]["result"])
+
+
+@pytest.mark.parametrize("example", ["sdk_httpx.py", "sdk_requests.py"])
+def test_the_official_sdk_clients_give_up_on_a_pending_settlement(
+    example: str, urls: StackUrls
+) -> None:
+    """A departure docs/conformance-results.md records: the SDK's clients hand the 503
+    settlement_pending to the caller and never send the payment again (a SHOULD, CLI-028);
+    they sign no second authorization (CLI-027 passes)."""
+    command = CommandClient([sys.executable, str(EXAMPLES / example)])
+    report = grade_client(command, urls, scenarios=PENDING)
+    assert report.failed_ids() == {"CLI-028"}
+    assert report.errors() == []
+    assert report.result("CLI-027").outcome is Outcome.PASS
+    assert "was never sent again" in report.result("CLI-028").verdict.evidence.note

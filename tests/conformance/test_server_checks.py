@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from conformance.catalog import Level, Outcome, Role, load_all
 from conformance.report import Report
 from conformance.server import grade_server
+from conformance.server.fault_trials import FAULTS
 from facilitator_sim.app import create_app as create_facilitator
 from facilitator_sim.chains.factory import fund_test_wallets, open_chain
+from facilitator_sim.faults import FacilitatorFault
 from mock_server.app import create_app as create_mock
 from mock_server.config import ServerSettings
 from tests.conformance import broken_servers as broken
@@ -27,6 +33,11 @@ from x402_service.serving import ServerThread
 
 QUICK = {"X-Mock-Scenario": "quick"}
 LISTING = xgen_listing()
+FAULT_CHECKS = ("SRV-032", "SRV-033", "SRV-034")
+FACILITATOR_TIMEOUT = 1.0
+"""The mock's timeout on facilitator calls when graded under faults: the timeout fault holds
+its answer longer than this, and the slow fault stays well below it."""
+UNDER_FAULTS = {"fault_hold": FACILITATOR_TIMEOUT, "fault_slow": 0.2}
 
 
 @dataclass(frozen=True)
@@ -35,8 +46,10 @@ class Variant:
     on_request: broken.RequestRewrite | None = None
     listing_changes: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=lambda: dict(QUICK))
-    versions: frozenset[str] = frozenset({"v1", "v2"})
+    versions: frozenset[int] = frozenset({1, 2})
     fails: frozenset[str] = frozenset()
+    under_faults: bool = False
+    """Graded on the fault checks alone, with the facilitator's admin API."""
 
 
 def _v(*fails: str, **kwargs: Any) -> Variant:
@@ -49,8 +62,8 @@ PAID_FLOW += ("SRV-022",)  # an offer no payment can honour: every paid check fa
 VARIANTS: dict[str, Variant] = {
     "unpaid answered 401": _v("SRV-001", rewrite=lambda: broken.unpaid_is_401),
     "PAYMENT-REQUIRED not base64": _v("SRV-002", rewrite=lambda: broken.garble_offer_header),
-    "offers v2 only": _v("SRV-003", versions=frozenset({"v2"})),
-    "offers v1 only (not broken)": _v(versions=frozenset({"v1"})),
+    "offers v2 only": _v("SRV-003", versions=frozenset({2})),
+    "offers v1 only (not broken)": _v(versions=frozenset({1})),
     "price differs from the listing": _v(
         "SRV-004", listing_changes={"max_amount_required_atomic": "60000"}
     ),
@@ -108,6 +121,16 @@ VARIANTS: dict[str, Variant] = {
     "PAYMENT-REQUIRED of 20 KB": _v(
         "SRV-030", "SRV-031", rewrite=lambda: broken.oversize_offer_header(20)
     ),
+    "the mock under facilitator faults (not broken)": _v(under_faults=True),
+    "an unknown settle outcome answered 402": _v(
+        "SRV-033", rewrite=lambda: broken.pending_as_refusal, under_faults=True
+    ),
+    "a job served although the settle failed": _v(
+        "SRV-032", "SRV-034", rewrite=lambda: broken.serves_unsettled, under_faults=True
+    ),
+    "a settled payment forgotten": _v(
+        "SRV-033", "SRV-034", rewrite=broken.ForgetsSettledPayments, under_faults=True
+    ),
 }
 
 
@@ -132,15 +155,19 @@ def _grade_variant(variant: Variant, facilitator_url: str, tmp_path: Path) -> Re
     settings = ServerSettings(
         facilitator_url=facilitator_url,
         versions=variant.versions,
+        facilitator_timeout=FACILITATOR_TIMEOUT,
         **({"listing_path": listing} if listing else {}),
     )
     app: Any = create_mock(settings)
     rewrite = variant.rewrite()
     if rewrite is not None or variant.on_request is not None:
         app = broken.Rewrite(app, rewrite, variant.on_request)
+    faults: dict[str, Any] = {}
+    if variant.under_faults:
+        faults = {"only": FAULT_CHECKS, "facilitator_admin": facilitator_url, **UNDER_FAULTS}
     with ServerThread(app) as server:
         return grade_server(
-            server.url + LISTING.path, LISTING, headers=variant.headers, poll_timeout=15
+            server.url + LISTING.path, LISTING, headers=variant.headers, poll_timeout=15, **faults
         )
 
 
@@ -150,9 +177,15 @@ def test_there_are_at_least_twenty_server_checks() -> None:
 
 @pytest.mark.parametrize("chain", ["ledger", pytest.param("anvil", marks=pytest.mark.anvil)])
 def test_the_mock_passes_every_server_check(chain: str) -> None:
-    with Stack(StackConfig(chain=chain)) as stack:
+    server = ServerSettings(facilitator_timeout=FACILITATOR_TIMEOUT)
+    with Stack(StackConfig(chain=chain, server=server)) as stack:
         report = grade_server(
-            stack.endpoint_url, stack.listing, rpc_url=stack.chain.rpc_url, headers=QUICK
+            stack.endpoint_url,
+            stack.listing,
+            rpc_url=stack.chain.rpc_url,
+            headers=QUICK,
+            facilitator_admin=stack.facilitator_url,
+            **UNDER_FAULTS,
         )
     assert report.failed_ids() == set()
     assert report.errors() == []
@@ -194,24 +227,6 @@ def test_a_server_without_status_routes_says_so_at_once(
     assert job_checks <= not_applicable
     assert "no status route" in report.result("SRV-023").verdict.evidence.note
     assert report.result("SRV-023").seconds < 5  # said at the first poll, not at the deadline
-
-
-def test_command_line_grades_the_mock(capsys: pytest.CaptureFixture[str]) -> None:
-    with Stack() as stack:
-        code = main(
-            [
-                "conformance",
-                "server",
-                stack.endpoint_url,
-                "--header",
-                "X-Mock-Scenario:quick",
-                "--only",
-                "SRV-001",
-                "SRV-018",
-            ]
-        )
-    assert code == 0
-    assert "MUST: 2 passed, 0 failed" in capsys.readouterr().out
 
 
 def test_command_line_refuses_bad_headers_and_remote_targets(
@@ -258,6 +273,113 @@ def test_the_x402_profile_grades_a_server_by_the_spec_alone(
     assert "SRV-004" not in out  # the listing's price is xgen's rule
 
 
+def test_the_trials_cover_every_facilitator_fault() -> None:
+    assert set(FAULTS) == {f.value for f in FacilitatorFault}
+
+
+def test_without_the_facilitator_admin_the_fault_checks_do_not_apply(facilitator_url: str) -> None:
+    with ServerThread(create_mock(ServerSettings(facilitator_url=facilitator_url))) as server:
+        report = grade_server(server.url + LISTING.path, LISTING, only=FAULT_CHECKS)
+    assert {r.outcome for r in report.results} == {Outcome.NOT_APPLICABLE}
+    assert "--facilitator-admin" in report.result("SRV-032").verdict.evidence.note
+
+
+def test_a_facilitator_the_server_does_not_use_is_an_error(facilitator_url: str) -> None:
+    """Faults armed on a facilitator the server never calls prove nothing: no verdict."""
+    mock = create_mock(ServerSettings(facilitator_url=facilitator_url))
+    with (
+        open_chain("ledger") as opened,
+        ServerThread(create_facilitator(opened.chain)) as other,
+        ServerThread(mock) as server,
+    ):
+        report = grade_server(
+            server.url + LISTING.path,
+            LISTING,
+            headers=QUICK,
+            only=FAULT_CHECKS,
+            facilitator_admin=other.url,
+            **UNDER_FAULTS,
+        )
+    assert {r.check.id for r in report.errors()} == set(FAULT_CHECKS)
+    assert "never saw these payments" in report.result("SRV-033").verdict.evidence.note
+
+
+def test_a_fault_api_that_fails_is_an_error_once(facilitator_url: str) -> None:
+    """A fault API that lists faults but cannot arm one: the trials stop at the first fault,
+    are not run again for each check, and no check passes."""
+    armed: list[str] = []
+
+    async def faults(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            armed.append((await request.body()).decode())
+            return JSONResponse({"error": "broken"}, 500)
+        return JSONResponse({"armed": [], "applied": []})
+
+    async def journal(request: Request) -> JSONResponse:
+        return JSONResponse({"entries": []})
+
+    stub = Starlette(
+        routes=[
+            Route("/__facilitator__/faults", faults, methods=["GET", "POST", "DELETE"]),
+            Route("/journal", journal),
+        ]
+    )
+    mock = create_mock(ServerSettings(facilitator_url=facilitator_url))
+    with ServerThread(stub) as admin, ServerThread(mock) as server:
+        report = grade_server(
+            server.url + LISTING.path, LISTING, only=FAULT_CHECKS, facilitator_admin=admin.url
+        )
+    assert {r.check.id for r in report.errors()} == set(FAULT_CHECKS)
+    assert "500" in report.result("SRV-034").verdict.evidence.note
+    assert len(armed) == 1
+
+
+def test_command_line_grades_the_mock_under_faults(capsys: pytest.CaptureFixture[str]) -> None:
+    server = ServerSettings(facilitator_timeout=FACILITATOR_TIMEOUT)
+    with Stack(StackConfig(server=server)) as stack:
+        code = main(
+            [
+                "conformance",
+                "server",
+                stack.endpoint_url,
+                "--header",
+                "X-Mock-Scenario:quick",
+                "--facilitator-admin",
+                stack.facilitator_url + "/__facilitator__",
+                "--fault-hold",
+                str(FACILITATOR_TIMEOUT),
+                "--fault-slow",
+                "0.2",
+                "--only",
+                "SRV-001",
+                "SRV-018",
+                *FAULT_CHECKS,
+            ]
+        )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "MUST: 4 passed, 0 failed" in out
+    assert "SHOULD: 1 passed, 0 failed" in out
+
+
+def test_command_line_refuses_a_url_without_a_fault_api(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Stack() as stack:
+        code = main(
+            ["conformance", "server", stack.endpoint_url, "--facilitator-admin", stack.server_url]
+        )
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "no facilitator fault API at" in out
+    assert "SRV-" not in out
+    for seconds in ("0", "601", "soon"):
+        with pytest.raises(SystemExit) as exited:
+            main(["conformance", "server", "http://127.0.0.1:1/x", "--fault-hold", seconds])
+        assert exited.value.code == 2
+    assert "not a number of seconds" in capsys.readouterr().err
+
+
 JOB_CHECKS = {
     "SRV-021",
     "SRV-023",
@@ -287,3 +409,24 @@ def test_the_official_python_sdk_middleware_fails_no_must(facilitator_url: str) 
     assert report.failed_ids() == set(SDK_SERVER_DEPARTURES)
     assert report.errors() == []
     assert report.result("SRV-013").verdict.evidence.note == "answered [402]"
+
+
+def test_the_official_python_sdk_middleware_denies_charges_under_faults(
+    facilitator_url: str,
+) -> None:
+    """A departure docs/conformance-results.md records: when a settle's outcome is unknown to
+    it, the SDK's middleware answers 402 although the money moved, and then refuses the same
+    payment as a used nonce. It serves a job only after a settlement it was told of."""
+    app = create_sdk_server_app(facilitator_url, LISTING, facilitator_timeout=FACILITATOR_TIMEOUT)
+    with ServerThread(app) as server:
+        report = grade_server(
+            server.url + LISTING.path,
+            LISTING,
+            only=FAULT_CHECKS,
+            facilitator_admin=facilitator_url,
+            **UNDER_FAULTS,
+        )
+    assert report.failed_ids() == {"SRV-033", "SRV-034"}
+    assert report.errors() == []
+    denied = report.result("SRV-033").verdict.evidence.note
+    assert "answer 1 is a 402 (payment failed)" in denied

@@ -5,13 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
+from facilitator_sim.app import create_app
 from facilitator_sim.chains.anvil import AnvilProcess
 from facilitator_sim.chains.base import Chain
 from facilitator_sim.chains.evm import EvmChain
 from facilitator_sim.chains.factory import fund_test_wallets
 from facilitator_sim.chains.ledger import LedgerChain
+from tests.factories import USDC
+from x402_core.wallets import test_wallet
+from x402_service.serving import ServerThread
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +60,21 @@ def ledger_chain() -> LedgerChain:
     chain = LedgerChain(8453)
     fund_test_wallets(chain)
     return chain
+
+
+@pytest.fixture
+def ledger() -> LedgerChain:
+    """A bare ledger where only test wallet 1 has money (10**9 atomic units)."""
+    chain = LedgerChain()
+    chain.set_balance(USDC, test_wallet(1).address, 10**9)
+    return chain
+
+
+@pytest.fixture
+def client(ledger: LedgerChain) -> Iterator[httpx.Client]:
+    """A facilitator on `ledger`, served over real HTTP, and a client of it."""
+    with ServerThread(create_app(ledger)) as server, httpx.Client(base_url=server.url) as http:
+        yield http
 
 
 @pytest.fixture(params=["ledger", pytest.param("evm", marks=pytest.mark.anvil)])

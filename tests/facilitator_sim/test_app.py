@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,19 +22,6 @@ from x402_core.wallets import facilitator_wallet, test_wallet
 from x402_service.serving import ServerThread
 
 PAYER = test_wallet(1)
-
-
-@pytest.fixture
-def ledger() -> LedgerChain:
-    chain = LedgerChain()
-    chain.set_balance(USDC, PAYER.address, 10**9)
-    return chain
-
-
-@pytest.fixture
-def client(ledger: LedgerChain) -> Iterator[httpx.Client]:
-    with ServerThread(create_app(ledger)) as server, httpx.Client(base_url=server.url) as http:
-        yield http
 
 
 def test_supported_lists_both_versions_and_the_signer(client: httpx.Client) -> None:

@@ -228,13 +228,26 @@ class FaultStack:
                 raise AssertionError(f"purchases still open after {timeout} s: {counts}")
             time.sleep(0.2)
 
-    def recover_and_judge(self, sales: Sequence[Sale]) -> FaultReport:
-        """Wait for the servers to reconcile, note what moved, send every payment once more
-        (a payment refused before may now be bought), then judge."""
+    def recover_and_judge(self, sales: Sequence[Sale], rounds: int = 5) -> FaultReport:
+        """Wait for the servers to reconcile, note what moved, send every payment once more (a
+        payment refused before may now be bought), and again while a re-send's own settlement
+        is still pending (recovery has finished when every payment has a final answer); then
+        judge."""
         self.wait_until_settled()
         moved_before = _chain_view(self, sales)[0] | _recorded_settlements(self)
-        send_all(self.server_urls, sales, "resend", concurrency=10)
+        unsettled = list(sales)
+        for _ in range(rounds):
+            send_all(self.server_urls, unsettled, "resend", concurrency=10)
+            unsettled = [s for s in unsettled if not _final(s.answers[-1])]
+            if not unsettled:
+                break
+            self.wait_until_settled()
         return judge(self, sales, moved_before)
+
+
+def _final(answer: Answer) -> bool:
+    """An answer that decides the purchase: its job, or a refusal."""
+    return answer.status in (200, 402)
 
 
 # ---------------------------------------------------------------------- the paid flood
@@ -322,12 +335,6 @@ class FaultReport:
     """Charged payments whose re-send after recovery did not return their job."""
     jobs_without_charge: list[str]
     payee_rise: int | None
-
-    def row(self, fault: str, backend: str) -> str:
-        return (
-            f"| {fault} | {backend} | {self.purchases} | {self.charged} | {self.jobs} | "
-            f"{len(self.lies)} | {len(self.double_charges)} |"
-        )
 
     def assert_money_is_true(self) -> None:
         assert self.lies == [], f"answers that lied about money: {self.lies[:5]}"

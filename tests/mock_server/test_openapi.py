@@ -26,7 +26,7 @@ def test_settings_from_environment() -> None:
     settings = ServerSettings.from_env(
         {"X402H_SERVER_VERSIONS": "v2", "X402H_SERVER_STORE": "sqlite:/x"}
     )
-    assert (settings.versions, settings.store) == (frozenset({"v2"}), "sqlite:/x")
+    assert (settings.versions, settings.store) == (frozenset({2}), "sqlite:/x")
     with pytest.raises(ServerSettingsError, match="v1, v2"):
         ServerSettings.from_env({"X402H_SERVER_VERSIONS": "v3"})
     with pytest.raises(SettingsError, match="X402H_SERVER_MAX_STRING_CHARS"):

@@ -150,7 +150,7 @@ def test_twenty_concurrent_duplicates_settle_once(world: World) -> None:
 
 
 def test_v2_only_server(make_world: Callable[..., World]) -> None:
-    world = make_world(versions=frozenset({"v2"}))
+    world = make_world(versions=frozenset({2}))
     answer = world.offer()
     assert answer.json()["x402Version"] == 2
     refused = world.pay(headers={X_PAYMENT: "e30="})
@@ -160,7 +160,7 @@ def test_v2_only_server(make_world: Callable[..., World]) -> None:
 
 
 def test_v1_only_server(make_world: Callable[..., World]) -> None:
-    world = make_world(versions=frozenset({"v1"}))
+    world = make_world(versions=frozenset({1}))
     answer = world.offer()
     assert PAYMENT_REQUIRED not in answer.headers
     assert answer.json()["x402Version"] == 1

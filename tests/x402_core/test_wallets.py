@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from x402_core.eip3009 import address_of_key
-from x402_core.wallets import facilitator_wallet, load_wallets, payer_wallets, test_wallet
+from x402_core.wallets import facilitator_wallet, payer_wallets, test_wallet
 
 
 def test_anvil_accounts() -> None:
@@ -15,14 +15,15 @@ def test_anvil_accounts() -> None:
 
 
 def test_keys_match_addresses() -> None:
-    for wallet in [*payer_wallets(), *load_wallets(5)]:
+    for wallet in [*payer_wallets(), *(test_wallet(i) for i in range(100, 105))]:
         assert address_of_key(wallet.private_key) == wallet.address
         assert wallet.private_key_hex == "0x" + wallet.private_key.hex()
 
 
-def test_load_wallets_are_distinct_and_deterministic() -> None:
-    first, again = load_wallets(20), load_wallets(20)
-    assert first == again
+def test_wallets_are_distinct_and_deterministic() -> None:
+    first = [test_wallet(i) for i in range(100, 120)]
+    test_wallet.cache_clear()
+    assert [test_wallet(i) for i in range(100, 120)] == first
     assert len({w.address for w in first} | {w.address for w in payer_wallets()}) == 29
 
 

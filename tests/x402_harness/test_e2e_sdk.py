@@ -59,21 +59,21 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def start_stack(backend: str, versions: frozenset[str]) -> Stack:
+def start_stack(backend: str, versions: frozenset[int]) -> Stack:
     server = ServerSettings(default_scenario="instant", versions=versions)
     return Stack(StackConfig(chain=backend, server=server)).start()
 
 
 @pytest.fixture
 def stack_v2(backend: str) -> Iterator[Stack]:
-    stack = start_stack(backend, frozenset({"v1", "v2"}))
+    stack = start_stack(backend, frozenset({1, 2}))
     yield stack
     stack.stop()
 
 
 @pytest.fixture
 def stack_v1(backend: str) -> Iterator[Stack]:
-    stack = start_stack(backend, frozenset({"v1"}))
+    stack = start_stack(backend, frozenset({1}))
     yield stack
     stack.stop()
 

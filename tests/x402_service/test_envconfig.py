@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
 
 from x402_service.envconfig import SettingsError, from_env, to_env
+
+
+class Kind(StrEnum):
+    ONE = "one"
+    TWO = "two"
 
 
 @dataclass(frozen=True)
@@ -17,7 +23,9 @@ class Example:
     ratio: float = 1.0
     enabled: bool = False
     path: Path | None = None
-    versions: frozenset[str] = frozenset({"v1"})
+    versions: frozenset[int] = frozenset({1})
+    kind: Kind = Kind.ONE
+    tags: frozenset[str] = frozenset()
 
 
 def test_fields_are_read_and_typed() -> None:
@@ -27,12 +35,15 @@ def test_fields_are_read_and_typed() -> None:
         "P_RATIO": "0.5",
         "P_ENABLED": "yes",
         "P_PATH": "/tmp/x",
-        "P_VERSIONS": "v1, v2",
+        "P_VERSIONS": "v1, 2",
+        "P_KIND": "two",
+        "P_TAGS": "a, b",
         "OTHER": "ignored",
     }
     assert from_env(Example, "P_", env) == Example(
-        "hello", 8080, 0.5, True, Path("/tmp/x"), frozenset({"v1", "v2"})
-    )
+        "hello", 8080, 0.5, True, Path("/tmp/x"), frozenset({1, 2}), Kind.TWO,
+        frozenset({"a", "b"}),
+    )  # fmt: skip
 
 
 def test_unset_fields_keep_defaults_and_empty_optional_is_none() -> None:
@@ -44,6 +55,8 @@ def test_unset_fields_keep_defaults_and_empty_optional_is_none() -> None:
     [
         ({"P_PORT": "eighty"}, "P_PORT='eighty': expected a number"),
         ({"P_ENABLED": "maybe"}, "P_ENABLED"),
+        ({"P_KIND": "three"}, "P_KIND='three': expected one of one, two"),
+        ({"P_VERSIONS": "v1,vx"}, "'vx' is not a version"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], match: str) -> None:
@@ -52,6 +65,6 @@ def test_bad_values_name_the_variable(env: dict[str, str], match: str) -> None:
 
 
 def test_to_env_round_trips() -> None:
-    settings = Example("a", 9, 2.5, True, Path("/x"), frozenset({"v1", "v2"}))
+    settings = Example("a", 9, 2.5, True, Path("/x"), frozenset({1, 2}), Kind.TWO)
     assert from_env(Example, "Q_", to_env(settings, "Q_")) == settings
     assert from_env(Example, "Q_", to_env(Example(), "Q_")) == Example()

@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mock_server.clock import ClockKind
 from mock_server.config import ENV_PREFIX, ServerSettings
 from mock_server.scenarios import SCENARIOS
 from x402_harness.commands.paths import require_folder_of
 from x402_harness.commands.ports import check_port, port_number
 from x402_harness.usage import UsageError
+from x402_service.envconfig import parse_versions
 
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +26,9 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--versions", help="x402 versions offered in a 402: v1,v2 (default), v1 or v2"
     )
-    group.add_argument("--clock", choices=["real", "test"], help="job clock (default real)")
+    group.add_argument(
+        "--clock", choices=[k.value for k in ClockKind], help="job clock (default real)"
+    )
     group.add_argument(
         "--journal", type=Path, help="also append the journal to this JSON-lines file"
     )
@@ -45,9 +49,7 @@ def server_settings_from(args: argparse.Namespace, **fixed: object) -> ServerSet
         "port": args.port,
         "default_scenario": args.scenario,
         "store": args.store,
-        "versions": frozenset(v.strip() for v in args.versions.split(","))
-        if args.versions
-        else None,
+        "versions": parse_versions(args.versions, "--versions") if args.versions else None,
         "clock": args.clock,
         "journal_path": args.journal,
         "public_url": args.public_url,

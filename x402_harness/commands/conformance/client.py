@@ -69,6 +69,7 @@ def grade(args: argparse.Namespace) -> Report:
     from conformance.client.session import SCENARIO_TIMEOUTS
     from mock_server.config import ServerSettings
     from x402_harness.stack import Stack, StackConfig
+    from x402_service.envconfig import parse_versions
 
     command = client_command(args)
     unknown = sorted(set(args.scenario or ()) - set(SCENARIO_TIMEOUTS))
@@ -77,7 +78,7 @@ def grade(args: argparse.Namespace) -> Report:
             f"--scenario {', '.join(unknown)}: not a client scenario; expected one of "
             f"{', '.join(SCENARIO_TIMEOUTS)}"
         )
-    versions = frozenset(v.strip() for v in args.versions.split(","))
+    versions = parse_versions(args.versions, "--versions")
     with Stack(StackConfig(chain=args.chain, server=ServerSettings(versions=versions))) as stack:
         return grade_client(
             CommandClient(command),

@@ -46,9 +46,47 @@ def add_parser(
     parser.add_argument(
         "--poll-timeout", type=float, default=30.0, help="seconds to wait for a terminal job"
     )
+    faults = parser.add_argument_group(
+        "under a faulty facilitator (for a server that uses this harness's facilitator)"
+    )
+    faults.add_argument(
+        "--facilitator-admin",
+        metavar="URL",
+        help="the facilitator's URL (e.g. http://127.0.0.1:4021): buy a job under each of its "
+        "faults (SRV-032 to SRV-034; six more jobs, 0.30 test USDC)",
+    )
+    faults.add_argument(
+        "--fault-hold",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="the server's timeout on facilitator calls: timeout_after_broadcast holds the "
+        "settle answer longer than this (default 30)",
+    )
+    faults.add_argument(
+        "--fault-slow",
+        type=_seconds,
+        default=2.0,
+        metavar="SECONDS",
+        help="how long the slow fault delays /verify and /settle (default 2)",
+    )
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow URLs that are not on loopback"
     )
+
+
+def _seconds(text: str) -> float:
+    from facilitator_sim.faults import MAX_SECONDS as MAX_FAULT_SECONDS
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_FAULT_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above 0, at most {MAX_FAULT_SECONDS:g}"
+        )
+    return seconds
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -66,7 +104,7 @@ def grade(args: argparse.Namespace) -> Report:
     from x402_service.listings import read_listing
 
     listing = read_listing(args.listing)
-    refuse_remote([args.url, args.rpc_url], allowed=args.allow_remote)
+    refuse_remote([args.url, args.rpc_url, args.facilitator_admin], allowed=args.allow_remote)
     require_answering(args.url)
     return grade_server(
         args.url,
@@ -77,4 +115,7 @@ def grade(args: argparse.Namespace) -> Report:
         poll_timeout=args.poll_timeout,
         only=args.only,
         profile=Profile(args.profile),
+        facilitator_admin=args.facilitator_admin,
+        fault_hold=args.fault_hold,
+        fault_slow=args.fault_slow,
     )
