@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint bench clean docker-compose wrk
+.PHONY: demo test lint bench clean docker-compose wrk chromium
 
 demo: $(VENV)/.installed
 	$(BIN)/x402-harness demo
 
-test: $(VENV)/.installed-dev node_modules/.installed docker-compose wrk
+test: $(VENV)/.installed-dev node_modules/.installed docker-compose wrk chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -59,6 +59,11 @@ docker-compose:
 # wrk sends the benchmarks' HTTP load (and tests/bench checks that it runs its script).
 wrk:
 	$(call apt_install,wrk,wrk)
+
+# The inspector's browser test drives Debian's chromium with Playwright (Playwright's own browser
+# download does not work offline).
+chromium:
+	$(call apt_install,chromium,chromium)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

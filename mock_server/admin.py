@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mock_server.clock import ClockError, advance_seconds
+from mock_server.journal_view import page_json
 from mock_server.purchases import Purchase, PurchaseState
 from mock_server.responses import base_url, error, iso, job_view
 from mock_server.scenarios import SCENARIOS, UnknownScenarioError
@@ -22,6 +23,8 @@ from x402_core import strictjson
 from x402_service.bodies import read_body
 
 MAX_ADMIN_BODY_BYTES = 64 * 1024
+FILTERS = frozenset({"payer", "job", "path"})
+"""Of the readable journal."""
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -156,9 +159,21 @@ def _purchase_view(purchase: Purchase) -> dict[str, Any]:
 
 async def journal(request: Request) -> Response:
     """`GET /__mock__/journal?since=N&limit=M`: a page of the requests and answers recorded after
-    sequence number N; `next` is the `since` of the following page, `more` whether there is one."""
+    sequence number N; `next` is the `since` of the following page, `more` whether there is one.
+    `view=readable` decodes them for a person (see `journal_view`), filtered by `payer`, `job`
+    and `path`."""
+    query = request.query_params
+    view = query.get("view", "raw")
     try:
-        page = state_of(request).journal.read(request.query_params)
+        if view == "readable":
+            page = page_json(await request.app.state.inspector.readable_page(query))
+        elif view == "raw" and not FILTERS.intersection(query):
+            page = state_of(request).journal.read(query)
+        else:
+            raise ValueError(
+                f"view is {view[:20]!r} with filters {sorted(FILTERS.intersection(query))}; "
+                "expected view=raw (no filters) or view=readable (filters payer, job, path)"
+            )
     except ValueError as exc:
         return error(400, "invalid_request", str(exc))
     return Response(page, media_type="application/json")

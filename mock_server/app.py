@@ -15,6 +15,8 @@ from starlette.routing import Mount, Route
 
 from mock_server.admin import ADMIN_ROUTES
 from mock_server.config import ServerSettings
+from mock_server.inspector.routes import INSPECTOR_ROUTES, PAGE_PATH
+from mock_server.inspector.state import Inspector
 from mock_server.mcp_tools import McpTools
 from mock_server.openapi import openapi_document
 from mock_server.purchase import paid_endpoint
@@ -22,7 +24,7 @@ from mock_server.reconciler import reconcile_forever
 from mock_server.recording import NOT_RECORDED_PREFIX, header_payment_reader
 from mock_server.state import build_state
 from mock_server.status import IMAGE_ROUTE, job_image, job_status
-from x402_service.access import AdminAccess, AdminGuard
+from x402_service.access import AdminAccess, AdminGuard, AdminSessions
 from x402_service.journal import JournalMiddleware
 
 
@@ -31,7 +33,10 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
     settings = settings or ServerSettings()
     state = build_state(settings)
     document = openapi_document(state.listing, settings)
-    access = AdminAccess.for_server(settings.admin_token, settings.host, settings.public_url)
+    access = AdminAccess.for_server(
+        settings.admin_token, settings.host, settings.public_url, sessions=AdminSessions()
+    )
+    inspector = Inspector(state, access)
 
     async def openapi(request: Request) -> Response:
         """`GET /openapi.json`."""
@@ -54,6 +59,7 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await reconciler
             await state.facilitator.aclose()
+            await inspector.aclose()
             state.store.close()
 
     listing = state.listing
@@ -72,8 +78,10 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Mount(
                 "/__mock__",
-                routes=ADMIN_ROUTES,
-                middleware=[Middleware(AdminGuard, access=access)],
+                routes=ADMIN_ROUTES + INSPECTOR_ROUTES,
+                middleware=[
+                    Middleware(AdminGuard, access=access, token_free_paths=frozenset({PAGE_PATH}))
+                ],
             ),
         ],
         middleware=[
@@ -86,4 +94,6 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
         ],
     )
     app.state.mock = state
+    app.state.inspector = inspector
+    app.state.closing = inspector.closing
     return app

@@ -106,3 +106,12 @@ class ImageCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+def thumbnail_png(png: bytes, side: int) -> bytes:
+    """A PNG scaled down to at most `side` pixels on its long side."""
+    image = Image.open(io.BytesIO(png))
+    image.thumbnail((side, side))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

@@ -57,6 +57,7 @@ from x402_core.tools import (
     paid_tool_schema,
     payment_in_meta,
 )
+from x402_service.journal import note
 
 SERVER_NAME = "x402-harness mock"
 
@@ -133,6 +134,8 @@ class McpTools:
             scenario = state.scenarios.peek(requested)
         except UnknownScenarioError as exc:
             return _failure("unknown_scenario", str(exc))
+        if request is not None:
+            note(request.scope, scenario=scenario.name)
         required = identifier_required(state.settings, scenario)
         resource = self._base(request) + MCP_PATH
         try:

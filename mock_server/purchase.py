@@ -35,6 +35,7 @@ from mock_server.validation import InvalidRequestError, read_request
 from x402_core.headers import HeaderError
 from x402_core.reasons import Reason
 from x402_service.bodies import BodyTooLargeError, read_body
+from x402_service.journal import note
 
 FACILITATOR_RETRY_AFTER = 5
 PENDING_RETRY_AFTER = 2
@@ -57,6 +58,7 @@ async def paid_endpoint(request: Request) -> Response:
         scenario = state.scenarios.peek(requested)
     except UnknownScenarioError as exc:
         return error(400, "unknown_scenario", str(exc))
+    note(request.scope, scenario=scenario.name)
     required = identifier_required(state.settings, scenario)
     try:
         payment = read_payment(request.headers, state.settings.versions)

@@ -1,33 +1,18 @@
-"""`x402-harness`: one entry point, a subcommand per noun."""
+"""`x402-harness`: one entry point, a subcommand per noun.
+
+Building the parser imports nothing heavy (no web3, servers, Locust or rich): each command
+imports what it runs inside its `run`, so `--help` and a mistyped flag answer at once.
+"""
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
-from conformance.catalog import CatalogError
-from conformance.facilitator.reasons import ReasonTableError
-from conformance.target import WrongServiceError
-from facilitator_sim.chains.anvil import AnvilNotFoundError, AnvilStartError
-from facilitator_sim.chains.base import ChainError
-from facilitator_sim.chains.factory import ChainSpecError
-from facilitator_sim.chains.rpc_guard import RemoteRpcRefusedError
-from facilitator_sim.config import FacilitatorSettingsError
-from loadtests.plan import LoadPlanError
-from loadtests.slo import SloError
-from mock_server.config import ServerSettingsError
-from mock_server.stores import StoreSpecError
-from x402_core.listing import ListingError
 from x402_harness.commands import conformance, demo, facilitator, load, server, up
-from x402_harness.commands.conformance.client import ClientCommandError
-from x402_harness.commands.conformance.reports import ReportPathError
-from x402_harness.commands.conformance.targets import RemoteTargetError
-from x402_harness.console import console
-from x402_harness.stack import StackError
-from x402_service.envconfig import SettingsError
+from x402_harness.usage import USAGE_EXIT, HarnessParser, VersionAction, is_usage_error, one_line
 
 COMMANDS = {
     "up": up,
@@ -37,38 +22,17 @@ COMMANDS = {
     "conformance": conformance,
     "load": load,
 }
-USAGE_ERRORS = (
-    AnvilNotFoundError,
-    AnvilStartError,
-    CatalogError,
-    ClientCommandError,
-    ChainError,
-    ChainSpecError,
-    FacilitatorSettingsError,
-    RemoteRpcRefusedError,
-    RemoteTargetError,
-    ReportPathError,
-    ReasonTableError,
-    SettingsError,
-    ListingError,
-    LoadPlanError,
-    SloError,
-    ServerSettingsError,
-    StackError,
-    StoreSpecError,
-    ChainSpecError,
-    WrongServiceError,
-)
-"""Problems a person fixes by changing a flag or installing something: a message, no traceback."""
+INTERRUPTED_EXIT = 130
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> HarnessParser:
+    parser = HarnessParser(
         prog="x402-harness",
         description="An offline copy of the x402 payment world around xGen's paid image API: a "
         "mock server, a facilitator that really verifies and settles, conformance checks and "
         "load tests. Everything listens on loopback; every key is a well-known test key.",
     )
+    parser.add_argument("--version", action=VersionAction)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         command.add_parser(subparsers)
@@ -86,11 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         return COMMANDS[args.command].run(args)
-    except USAGE_ERRORS as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 2
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED_EXIT
+    except Exception as exc:
+        if not is_usage_error(exc):
+            raise
+        from rich.markup import escape
+
+        from x402_harness.console import console
+
+        console.print(f"[red]error:[/red] {escape(one_line(str(exc)))}")
+        return USAGE_EXIT
 
 
 if __name__ == "__main__":

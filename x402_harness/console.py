@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from x402_core.loopback import is_loopback_host
 from x402_core.networks import BASE
-from x402_core.wallets import TestWallet
+
+if TYPE_CHECKING:
+    from x402_core.wallets import TestWallet
 
 console = Console(highlight=False, soft_wrap=True)
 

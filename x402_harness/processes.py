@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from x402_service.children import die_with_parent
+
 
 class ServiceError(RuntimeError):
     """A service process that did not come up, with the end of its log."""
@@ -29,7 +31,11 @@ class ServiceProcess:
     def start(self, health_url: str, timeout: float = 30.0) -> ServiceProcess:
         with self._log.open("ab") as log:  # a restarted service keeps its earlier log
             self._process = subprocess.Popen(
-                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                self.argv,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent(),  # gone with this process, even after a SIGKILL
             )
         deadline = time.monotonic() + timeout
         while True:

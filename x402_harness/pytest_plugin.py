@@ -5,24 +5,25 @@
         assert result.status == "completed"
 
 Options: `--x402-chain ledger|anvil|URL` and `--x402-scenario NAME` (or the ini keys `x402_chain`
-and `x402_scenario`), and per test `@pytest.mark.x402_stack(chain=..., scenario=...)`. One stack
-per chain is started per session (per xdist worker) and reset before every test that uses it.
+and `x402_scenario`), and per test `@pytest.mark.x402_stack(chain=..., scenario=..., clock=...)`.
+One stack per chain and clock is started per session (per xdist worker), reset before every test
+that uses it, and stopped when the session ends, also after a crash in its teardown.
 Heavy imports happen inside the fixtures: loading the plugin costs nothing.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    import respx
-
     from conformance.report import Report
-    from x402_core.wallets import TestWallet
+    from conformance.respx_router import XgenRouter
+    from x402_harness.journal_reader import JournalReader
     from x402_harness.stack import Stack
 
 FUNDED_USDC_ATOMIC = 1_000 * 10**6
@@ -42,33 +43,56 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "x402_stack(chain=None, scenario=None): the stack a test's fixtures use"
+        "markers",
+        "x402_stack(chain=None, scenario=None, clock=None): the stack a test's fixtures use "
+        "(clock 'test' moves only with x402_stack.advance_clock)",
     )
 
 
+@dataclass
 class _Stacks:
-    """One running stack per chain, started on first use, stopped at the end of the session."""
+    """One running stack per (chain, clock), started on first use, stopped at the end of the
+    session; closing twice stops nothing twice."""
 
-    def __init__(self) -> None:
-        self._running: dict[str, Stack] = {}
+    running: dict[tuple[str, str], Stack] = field(default_factory=dict)
 
-    def get(self, chain: str) -> Stack:
-        if chain not in self._running:
+    def get(self, chain: str, clock: str) -> Stack:
+        if (chain, clock) not in self.running:
+            from mock_server.clock import ClockKind
+            from mock_server.config import ServerSettings
             from x402_harness.stack import Stack, StackConfig
 
-            self._running[chain] = Stack(StackConfig(chain=chain)).start()
-        return self._running[chain]
+            settings = ServerSettings(clock=ClockKind(clock))
+            config = StackConfig(chain=chain, server=settings)
+            self.running[(chain, clock)] = Stack(config).start()
+        return self.running[(chain, clock)]
 
     def close(self) -> None:
-        for stack in self._running.values():
+        while self.running:
+            _, stack = self.running.popitem()
             stack.stop()
 
 
+_STACKS = pytest.StashKey[_Stacks]()
+
+
 @pytest.fixture(scope="session")
-def _x402_stacks() -> Iterator[_Stacks]:
-    stacks = _Stacks()
+def _x402_stacks(pytestconfig: pytest.Config) -> Iterator[_Stacks]:
+    stacks = pytestconfig.stash.setdefault(_STACKS, _Stacks())
     yield stacks
     stacks.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, object]:
+    """Stops every stack after the session's teardown, also when that teardown crashed before
+    reaching the stacks' own."""
+    try:
+        return (yield)
+    finally:
+        stacks = session.config.stash.get(_STACKS, None)
+        if stacks is not None:
+            stacks.close()
 
 
 def _setting(request: pytest.FixtureRequest, name: str) -> str:
@@ -78,16 +102,35 @@ def _setting(request: pytest.FixtureRequest, name: str) -> str:
     return request.config.getoption(f"--x402-{name}") or request.config.getini(f"x402_{name}")
 
 
+def _clock(request: pytest.FixtureRequest) -> str:
+    from mock_server.clock import ClockKind
+
+    marker = request.node.get_closest_marker("x402_stack")
+    clock = str((marker.kwargs.get("clock") if marker else None) or ClockKind.REAL.value)
+    known = [kind.value for kind in ClockKind]
+    if clock not in known:
+        pytest.fail(
+            f"@pytest.mark.x402_stack(clock={clock!r}): expected one of {', '.join(known)}",
+            pytrace=False,
+        )
+    return clock
+
+
 @pytest.fixture
 def x402_stack(request: pytest.FixtureRequest, _x402_stacks: _Stacks) -> Stack:
     """The running stack (chain, facilitator, mock xGen server), reset for this test: no jobs, no
-    journal, its scenario set. `.endpoint_url`, `.facilitator_url`, `.admin_url`, `.chain`."""
-    import httpx
+    journal, its scenario set. `.endpoint_url`, `.server_url`, `.facilitator_url`, `.admin_url`,
+    `.chain`, `.token`, `.pay_to`; `.queue(*scenarios)`, `.set_scenario(name)`,
+    `.advance_clock(seconds)` (with `clock="test"`) and `.reset()`."""
+    from x402_harness.mock_admin import MockAdminError
 
-    stack = _x402_stacks.get(_setting(request, "chain"))
-    with httpx.Client(base_url=stack.admin_url, headers=stack.admin_headers, timeout=10) as admin:
-        admin.post("/reset", json={"purchases": True}).raise_for_status()
-        admin.post("/scenario", json={"name": _setting(request, "scenario")}).raise_for_status()
+    stack = _x402_stacks.get(_setting(request, "chain"), _clock(request))
+    stack.reset()
+    scenario = _setting(request, "scenario")
+    try:
+        stack.set_scenario(scenario)
+    except MockAdminError as exc:
+        pytest.fail(f"x402_stack: scenario {scenario!r} refused: {exc}", pytrace=False)
     return stack
 
 
@@ -106,48 +149,53 @@ def facilitator_url(x402_stack: Stack) -> str:
 _fresh_indexes = itertools.count(FIRST_FRESH_WALLET)
 
 
+@dataclass(frozen=True)
+class FundedWallet:
+    """A funded test wallet; its key as every other key here, a 0x-hex string."""
+
+    __test__ = False  # not a pytest test class
+
+    index: int
+    address: str
+    private_key: str
+    """0x followed by 64 hex digits."""
+    private_key_bytes: bytes
+
+
 @pytest.fixture
-def funded_wallet(x402_stack: Stack) -> TestWallet:
+def funded_wallet(x402_stack: Stack) -> FundedWallet:
     """A test wallet no other test used, holding 1,000 USDC on the stack's chain. Test keys only."""
     from x402_core.wallets import test_wallet
 
     wallet = test_wallet(next(_fresh_indexes))
     x402_stack.chain.set_balance(x402_stack.token, wallet.address, FUNDED_USDC_ATOMIC)
-    return wallet
-
-
-class JournalReader:
-    """The mock's journal of this test: every request and answer, decoded payments included."""
-
-    def __init__(self, admin_url: str, headers: dict[str, str] | None = None) -> None:
-        self.admin_url = admin_url
-        self.headers = headers or {}
-
-    def entries(self) -> list[dict[str, Any]]:
-        import httpx
-
-        from conformance.journal import read_journal
-
-        with httpx.Client(base_url=self.admin_url, headers=self.headers, timeout=10) as admin:
-            return read_journal(admin)
-
-    def payments(self) -> list[dict[str, Any]]:
-        return [e["payment"] for e in self.entries() if e["payment"] is not None]
+    return FundedWallet(wallet.index, wallet.address, wallet.private_key_hex, wallet.private_key)
 
 
 @pytest.fixture
 def x402_journal(x402_stack: Stack) -> JournalReader:
-    return JournalReader(x402_stack.admin_url, x402_stack.admin_headers)
+    """What the mock saw during this test: `.entries()`, `.requests`, `.called`, `.call_count`,
+    `.paid_requests`, `.paid`, `.payments()`, `.assert_paid_once()`, `.assert_not_paid()`."""
+    from x402_harness.journal_reader import JournalReader
+
+    return JournalReader(x402_stack.admin_url, x402_stack.listing.path, x402_stack.admin_headers)
 
 
 @pytest.fixture
-def xgen_respx() -> Iterator[respx.MockRouter]:
+def xgen_respx(request: pytest.FixtureRequest) -> Iterator[XgenRouter]:
     """A respx router answering like the mock at https://xgen.test, for unit tests with no
-    server: 402 with both offers, real payment checks, scripted job statuses, PNGs."""
+    server: 402 with both offers, real payment checks, every scenario of the mock (the marker's
+    or option's as its default, `X-Mock-Scenario`, `.queue(...)`), job statuses, PNGs."""
     from conformance.respx_router import xgen_router
+    from conformance.respx_scenarios import UnknownScenarioError
     from x402_core.xgen import xgen_listing
 
-    with xgen_router(xgen_listing()) as router:
+    scenario = _setting(request, "scenario")
+    try:
+        router = xgen_router(xgen_listing(), scenario=scenario)
+    except UnknownScenarioError as exc:
+        pytest.fail(f"xgen_respx: {exc}", pytrace=False)
+    with router:
         yield router
 
 

@@ -32,6 +32,7 @@ from mock_server.config import ENV_PREFIX as SERVER_ENV
 from mock_server.config import ServerSettings
 from mock_server.state import ServerState
 from x402_core.listing import Listing
+from x402_harness.mock_admin import MockAdmin
 from x402_harness.processes import ServiceProcess
 from x402_service.envconfig import to_env
 from x402_service.listings import read_listing
@@ -148,6 +149,31 @@ class Stack:
     def admin_headers(self) -> dict[str, str]:
         """What a request to the admin API carries: the bearer token, when one is set."""
         return self.urls().admin_headers
+
+    @property
+    def admin(self) -> MockAdmin:
+        """The mock's admin API; `queue`, `advance_clock`, `set_scenario` and `reset` below
+        are its most used calls."""
+        return MockAdmin(self.admin_url, self.admin_headers)
+
+    def queue(self, *scenarios: str) -> None:
+        """The scenarios of the next paid jobs, in order; MockAdminError names the known ones
+        when one is unknown (and none is queued)."""
+        self.admin.queue(scenarios)
+
+    def set_scenario(self, name: str) -> None:
+        """The scenario of paid jobs when no `X-Mock-Scenario` header names one and none is
+        queued."""
+        self.admin.set_scenario(name)
+
+    def advance_clock(self, seconds: float) -> float:
+        """Moves the mock's test clock (a stack whose server settings say clock 'test')."""
+        return self.admin.advance_clock(seconds)
+
+    def reset(self) -> None:
+        """The mock as new: no jobs, purchases or journal, no queued scenarios, the default
+        scenario of its settings; a test clock catches up with the wall clock."""
+        self.admin.reset(purchases=True)
 
     def urls(self) -> StackUrls:
         """Where everything listens, as conformance runs are handed it."""

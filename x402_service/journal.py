@@ -12,8 +12,8 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,15 @@ MAX_PAGE_ENTRIES = 1000
 MAX_PAGE_CHARS = 8 * 1024 * 1024
 LEFT_OUT_HEADER = "x-journal-left-out"
 """Stands in for the headers past MAX_HEADERS_CHARS."""
+NOTES_SCOPE_KEY = "x402h.journal_notes"
+"""Where a handler leaves notes for its request's entry in the ASGI scope."""
+MAX_NOTE_CHARS = 256
+
+
+def note(scope: MutableMapping[str, Any], **notes: str) -> None:
+    """Adds `notes` to the journal entry of the request in `scope`: what the handler decided
+    that the wire does not show (the scenario it served, say)."""
+    scope.setdefault(NOTES_SCOPE_KEY, {}).update(notes)
 
 
 def truncated(text: str, limit: int) -> str:
@@ -121,6 +130,8 @@ class Entry:
     response_headers: dict[str, str]
     response_body: str
     duration_ms: float
+    notes: dict[str, str] = field(default_factory=dict)
+    """What the server noted of the request beyond the wire (`scenario`: the one it served)."""
 
     def json(self) -> str:
         fields = {name: getattr(self, name) for name in self.__slots__ if name != "payment"}
@@ -139,6 +150,7 @@ class Entry:
             + sum(map(len, self.headers.values()))
             + sum(map(len, self.response_headers))
             + sum(map(len, self.response_headers.values()))
+            + sum(len(k) + len(v) for k, v in self.notes.items())
         )
 
 
@@ -203,16 +215,32 @@ class Journal:
 
     def read(self, query: Mapping[str, str]) -> str:
         """The page a `?since=N&limit=M` query asks for; ValueError says what is wrong with it."""
-        since = _whole_number(query, "since", 0)
-        limit = _whole_number(query, "limit", DEFAULT_PAGE_ENTRIES)
-        if not 1 <= limit <= MAX_PAGE_ENTRIES:
-            raise ValueError(f"limit is {limit}; expected 1 to {MAX_PAGE_ENTRIES}")
-        return self.page(since, limit)
+        return self.page(*page_bounds(query))
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the latest entry ever recorded (0: none yet)."""
+        return self._seq
+
+    @property
+    def oldest_seq(self) -> int | None:
+        """The sequence number of the oldest entry kept (None: none is)."""
+        with self._lock:
+            return self._entries[0][0].seq if self._entries else None
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._chars = 0
+
+
+def page_bounds(query: Mapping[str, str]) -> tuple[int, int]:
+    """(since, limit) of a `?since=N&limit=M` query; ValueError says what is wrong with it."""
+    since = _whole_number(query, "since", 0)
+    limit = _whole_number(query, "limit", DEFAULT_PAGE_ENTRIES)
+    if not 1 <= limit <= MAX_PAGE_ENTRIES:
+        raise ValueError(f"limit is {limit}; expected 1 to {MAX_PAGE_ENTRIES}")
+    return since, limit
 
 
 def _whole_number(query: Mapping[str, str], name: str, default: int) -> int:
@@ -297,6 +325,10 @@ class JournalMiddleware:
             response_headers=bounded_headers(answer["headers"]),
             response_body=text_of(bytes(answer["body"])),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            notes={
+                truncated(str(name), MAX_NOTE_CHARS): truncated(str(value), MAX_NOTE_CHARS)
+                for name, value in scope.get(NOTES_SCOPE_KEY, {}).items()
+            },
         )
 
 

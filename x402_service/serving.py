@@ -23,10 +23,18 @@ class ServerError(RuntimeError):
     """The server did not start, or failed while running."""
 
 
+def closing_event(app: ASGIApp) -> threading.Event | None:
+    """The app's `state.closing`, if it has one: set when its server is asked to stop, so that
+    responses that never end by themselves (event streams) end before uvicorn waits for them."""
+    closing = getattr(getattr(app, "state", None), "closing", None)
+    return closing if isinstance(closing, threading.Event) else None
+
+
 class ServerThread:
     """uvicorn in a daemon thread; `port=0` takes a free port, read back after `start()`."""
 
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._closing = closing_event(app)
         config = uvicorn.Config(
             app, host=host, port=port, log_level="warning", access_log=False, lifespan="auto"
         )
@@ -60,6 +68,8 @@ class ServerThread:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._closing is not None:
+            self._closing.set()
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout)
@@ -88,8 +98,8 @@ class ServerThread:
 
 def wait_for_interrupt() -> None:
     """Block until Ctrl-C (or SIGTERM, turned into the same by the CLI)."""
-    print("Press Ctrl-C to stop.", flush=True)
     try:
+        print("Press Ctrl-C to stop.", flush=True)  # a signal right after it still stops cleanly
         threading.Event().wait()
     except KeyboardInterrupt:
         print("stopping", flush=True)

@@ -17,6 +17,8 @@ from typing import IO
 
 import httpx
 
+from x402_service.children import die_with_parent
+
 _REAL_BINARY = Path("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 _NODE_WRAPPER = Path("node_modules/.bin/anvil")
 _PORT_ATTEMPTS = 5
@@ -174,6 +176,7 @@ class AnvilProcess:
                 # Its own process group, so stop() also reaches the real binary when `argv[0]` is
                 # node_modules/.bin/anvil (a node wrapper that spawns it).
                 start_new_session=True,
+                preexec_fn=die_with_parent(),  # also when this process is SIGKILLed
             )
         except BaseException:
             log.close()

@@ -112,12 +112,15 @@ def test_a_client_that_never_runs_passes_nothing(command: list[str], urls: Stack
     assert "the client did not run" in report.details["did_not_run"]
 
 
-def test_command_line_says_the_client_did_not_run(capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_refuses_a_client_that_cannot_start(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A program that does not exist is a usage error, said before the stack starts."""
     code = main(["conformance", "client", "--scenario", "fail", "--", "/nonexistent/x402-client"])
     out = capsys.readouterr().out
-    assert code == 1
-    assert "error: the client did not run" in out
-    assert "could not start" in out
+    assert code == 2
+    assert out.count("\n") == 1
+    assert "error: cannot run the client command: /nonexistent/x402-client is not a program" in out
 
 
 def test_command_line_grades_an_external_client(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from x402_harness.cli import main
-from x402_harness.commands import load
+from x402_harness.commands import load_run as load
 
 
 @pytest.fixture(autouse=True)

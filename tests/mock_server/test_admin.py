@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.mock_server.conftest import World
+from tests.mock_server.conftest import BODY, World
 from x402_core.headers import PAYMENT_SIGNATURE
+from x402_core.wallets import test_wallet
 
 
 @pytest.mark.parametrize(
@@ -141,3 +142,87 @@ def test_the_journal_is_read_in_pages(world: World) -> None:
         answer = world.http.get("/__mock__/journal", params=bad)
         assert answer.status_code == 400
         assert "expected" in answer.json()["message"]
+
+
+def _readable(world: World, **query: str) -> list[dict]:
+    answer = world.http.get("/__mock__/journal", params={"view": "readable", **query})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["entries"]
+
+
+def test_the_readable_journal_decodes_and_joins_the_facilitators_verdicts(world: World) -> None:
+    paid = world.pay().json()
+    world.http.get(f"/v1/images/generate/{paid['id']}")
+    offer, payment, poll = _readable(world)
+    assert offer["payment_required"]["x402Version"] == 2
+    assert offer["payment_required"]["accepts"][0]["amount"] == "50000"
+    assert offer["response"]["body"]["x402Version"] == 1  # the v1 offer, as JSON
+    assert offer["time"].endswith("Z")
+    assert (offer["scenario"], offer["job_id"], offer["payer"]) == ("happy", None, None)
+    settlement = payment["payment_response"]
+    assert settlement["success"] is True
+    assert payment["job_id"] == paid["id"]
+    assert payment["payer"] == test_wallet(1).address.lower()
+    assert payment["payment_summary"]["value"] == "50000"
+    assert [(c["call"], c["status"]) for c in payment["facilitator"]] == [
+        ("verify", 200),
+        ("settle", 200),
+    ]
+    assert payment["facilitator"][1]["answer"]["transaction"] == settlement["transaction"]
+    assert (poll["job_id"], poll["scenario"], poll["response"]["body"]["status"]) == (
+        paid["id"],
+        "happy",
+        "pending",
+    )
+
+
+def test_the_readable_journal_filters_by_payer_job_and_path(world: World) -> None:
+    first = world.pay().json()["id"]
+    second = world.pay(headers=world.payment_header(wallet=test_wallet(2))).json()["id"]
+    world.http.get(f"/v1/images/generate/{first}")
+    by_payer = _readable(world, payer=test_wallet(2).address)
+    assert [e["job_id"] for e in by_payer] == [second]
+    assert [e["seq"] for e in _readable(world, job=first)] == [2, 5]
+    assert [e["path"] for e in _readable(world, path="/v1/images/generate/")] == [
+        f"/v1/images/generate/{first}"
+    ]
+    assert _readable(world, job="job_none") == []
+    page = world.http.get("/__mock__/journal", params={"view": "readable", "limit": 2}).json()
+    assert ([e["seq"] for e in page["entries"]], page["next"], page["more"]) == ([1, 2], 2, True)
+
+
+def test_the_scenario_a_header_asked_for_is_noted(world: World) -> None:
+    world.http.post(
+        "/v1/images/generate", json=BODY, headers={"X-Mock-Scenario": "offer_overpriced"}
+    )
+    [entry] = _readable(world)
+    assert entry["scenario"] == "offer_overpriced"
+    assert entry["payment_required"]["accepts"][0]["amount"] == "5000000"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"view": "pretty"},
+        {"payer": "0x01"},
+        {"view": "raw", "job": "job_1"},
+        {"view": "readable", "path": "no-slash"},
+        {"view": "readable", "limit": "0"},
+    ],
+)
+def test_a_bad_journal_query_is_a_400_saying_what_is_expected(
+    world: World, query: dict[str, str]
+) -> None:
+    answer = world.http.get("/__mock__/journal", params=query)
+    assert answer.status_code == 400
+    assert "expected" in answer.json()["message"]
+
+
+def test_without_the_facilitators_journal_the_readable_one_says_so(
+    make_world: Callable[..., World],
+) -> None:
+    world = make_world(facilitator_url="http://127.0.0.1:1")
+    world.offer()
+    page = world.http.get("/__mock__/journal", params={"view": "readable"}).json()
+    assert [e["status"] for e in page["entries"]] == [402]
+    assert "could not be read" in page["facilitator_problem"]

@@ -109,7 +109,7 @@ def test_up_off_loopback_warns_in_one_line(
         def __exit__(self, *exc: object) -> None:
             pass
 
-    monkeypatch.setattr("x402_harness.commands.up.Stack", Interrupted)
+    monkeypatch.setattr("x402_harness.stack.Stack", Interrupted)
     assert main(["up", "--host", "0.0.0.0", "--admin-token", "s3cret"]) == 130
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith("warning: listening on 0.0.0.0, off loopback")

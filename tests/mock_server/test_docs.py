@@ -1,4 +1,5 @@
-"""docs/mock-server.md matches the code: every scenario, every admin route, every setting."""
+"""docs/mock-server.md matches the code: every scenario, every admin route (the inspector's
+too), every setting."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from mock_server.admin import ADMIN_ROUTES
 from mock_server.config import ServerSettings
+from mock_server.inspector.routes import INSPECTOR_ROUTES
 from mock_server.scenarios import SCENARIOS
 
 DOC = (Path(__file__).parents[2] / "docs" / "mock-server.md").read_text()
@@ -23,7 +25,7 @@ def test_every_scenario_is_documented_with_its_description() -> None:
 
 
 def test_every_admin_route_is_documented() -> None:
-    for route in ADMIN_ROUTES:
+    for route in ADMIN_ROUTES + INSPECTOR_ROUTES:
         method = sorted(route.methods - {"HEAD"})[0]
         assert f"`{method} /__mock__{route.path}" in DOC, route.path
 

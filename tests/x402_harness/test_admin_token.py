@@ -13,7 +13,7 @@ from conformance.client.runner import ClientEnv
 from conformance.client.session import observe
 from loadtests.invariants import check_invariants
 from mock_server.config import ServerSettings
-from x402_harness.pytest_plugin import JournalReader
+from x402_harness.journal_reader import JournalReader
 from x402_harness.stack import Stack, StackConfig
 from x402_payer import Payer
 
@@ -41,6 +41,6 @@ def test_admin_clients_send_the_token(mode: str, tmp_path: Path) -> None:
         session = observe(_paying(tmp_path), stack.urls(), scenarios=["quick"])
         [purchase] = session.run("quick").paid
         assert purchase["status"] == 200
-        assert JournalReader(stack.admin_url, stack.admin_headers).payments()
+        assert JournalReader(stack.admin_url, stack.listing.path, stack.admin_headers).payments()
         invariants = check_invariants(stack.admin_url, price=50_000, headers=stack.admin_headers)
         assert all(i.holds for i in invariants), invariants

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from loadtests.gate import DEFAULT_MAX_FAILURE_RATIO
 from x402_harness.cli import build_parser, main
+from x402_harness.commands import load
+from x402_harness.stack import Stack
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,3 +63,92 @@ def test_bad_environment_setting_is_named(
 def test_parser_defaults_leave_settings_to_the_environment() -> None:
     args = build_parser().parse_args(["facilitator"])
     assert (args.chain, args.host, args.port) == (None, None, None)
+
+
+HEAVY_MODULES = (
+    "web3",
+    "eth_account",
+    "coincurve",
+    "pydantic",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "locust",
+    "gevent",
+    "rich",
+    "PIL",
+)
+HELPS = [
+    [],
+    ["up"],
+    ["demo"],
+    ["facilitator"],
+    ["server"],
+    ["load"],
+    ["conformance"],
+    ["conformance", "client"],
+    ["conformance", "server"],
+    ["conformance", "facilitator"],
+]
+LOADED_BY_HELP = f"""
+import contextlib, io, json, sys
+from x402_harness.cli import main
+for argv in {HELPS!r}:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        main([*argv, "--help"])
+print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})))
+"""
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """`--help` answers at once because no command imports what it runs before it runs."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_BY_HELP], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout))
+    assert "x402_harness" in loaded
+    assert loaded.isdisjoint(HEAVY_MODULES), sorted(loaded & set(HEAVY_MODULES))
+
+
+def test_version_is_the_installed_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"x402-harness {version('x402-harness')}\n"
+
+
+def test_the_load_help_states_the_gate_default() -> None:
+    assert load.MAX_FAILURE_RATIO == DEFAULT_MAX_FAILURE_RATIO
+
+
+@pytest.mark.parametrize(
+    ("argv", "url", "only"),
+    [
+        (["--only", "SRV-001", "http://h/p"], "http://h/p", ["SRV-001"]),
+        (["--only", "SRV-001", "SRV-018", "http://h/p"], "http://h/p", ["SRV-001", "SRV-018"]),
+        (["http://h/p", "--only", "SRV-001", "SRV-018"], "http://h/p", ["SRV-001", "SRV-018"]),
+        (
+            ["--only", "SRV-001", "http://h/p", "--only", "SRV-002"],
+            "http://h/p",
+            ["SRV-001", "SRV-002"],
+        ),
+        (["http://h/p"], "http://h/p", None),
+    ],
+)
+def test_only_takes_check_ids_and_leaves_the_url(
+    argv: list[str], url: str, only: list[str] | None
+) -> None:
+    for role in ("server", "facilitator"):
+        args = build_parser().parse_args(["conformance", role, *argv])
+        assert (args.url, args.only) == (url, only)
+
+
+def test_only_before_the_url_grades_that_check_of_that_url(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Stack() as stack:
+        code = main(["conformance", "server", "--only", "SRV-001", stack.endpoint_url])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "MUST: 1 passed, 0 failed" in out

@@ -11,10 +11,20 @@ from x402_harness.commands.conformance.targets import RemoteTargetError, refuse_
 TRICK = "http://remote.invalid\\@127.0.0.1:{port}"
 
 
-@pytest.mark.parametrize("template", AMBIGUOUS_URLS)
+BARE_HOSTS = ["127.0.0.1:{port}", "localhost:{port}/v1/images/generate", "example.com/x"]
+
+
+@pytest.mark.parametrize("template", [u for u in AMBIGUOUS_URLS if u not in BARE_HOSTS])
 def test_ambiguous_targets_are_refused_even_with_allow_remote(template: str) -> None:
     with pytest.raises(RemoteTargetError, match="ambiguous"):
         refuse_remote([template.format(port=8402)], allowed=True)
+
+
+@pytest.mark.parametrize("template", BARE_HOSTS)
+def test_a_url_without_its_scheme_is_told_so(template: str) -> None:
+    url = template.format(port=8402)
+    with pytest.raises(RemoteTargetError, match=f"^{url} is missing http://.*e.g. http://{url}$"):
+        refuse_remote([url], allowed=True)
 
 
 @pytest.mark.parametrize("template", REMOTE_URLS)

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import Headers
 
-from x402_service.access import AdminAccess, Refusal
+from x402_service.access import (
+    MAX_SESSIONS,
+    SESSION_COOKIE_PREFIX,
+    AdminAccess,
+    AdminSessions,
+    Refusal,
+)
 
 GOOD = {"host": "127.0.0.1:8402"}
 
@@ -138,3 +145,57 @@ def test_a_welcome_host_header_always_names_loopback(host: str) -> None:
     if _refusal(AdminAccess(), {"host": host}) is None:
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         assert name.lower().strip("[]") in {"localhost", "::1"} or name.startswith("127.")
+
+
+def test_a_granted_session_stands_in_for_the_token_on_its_own_port_only() -> None:
+    sessions = AdminSessions()
+    access = AdminAccess(token="s3cret", sessions=sessions)
+    granted = sessions.grant()
+    mine = GOOD | {"cookie": f"{SESSION_COOKIE_PREFIX}8402={granted}"}
+    assert _refusal(access, mine) is None
+    assert access.admits(Headers(mine))
+    other_port = {"host": "127.0.0.1:9000", "cookie": f"{SESSION_COOKIE_PREFIX}8402={granted}"}
+    for headers in (
+        other_port,
+        GOOD | {"cookie": f"{SESSION_COOKIE_PREFIX}8402=forged"},
+        GOOD | {"cookie": f"{SESSION_COOKIE_PREFIX}8402="},
+        GOOD,
+    ):
+        refusal = _refusal(access, headers)
+        assert refusal is not None
+        assert refusal.status == 401
+    assert _refusal(AdminAccess(token="s3cret"), mine) is not None  # no sessions granted here
+
+
+def test_a_session_does_not_lift_the_other_rules() -> None:
+    sessions = AdminSessions()
+    access = AdminAccess(token="s3cret", sessions=sessions)
+    cookie = {"cookie": f"{SESSION_COOKIE_PREFIX}8402={sessions.grant()}"}
+    cross_site = GOOD | cookie | {"origin": "http://attacker.example"}
+    refusal = _refusal(access, cross_site, "POST")
+    assert refusal is not None
+    assert refusal.error == "forbidden_origin"
+
+
+def test_sessions_are_bounded_the_oldest_forgotten() -> None:
+    sessions = AdminSessions()
+    first = sessions.grant()
+    for _ in range(MAX_SESSIONS):
+        sessions.grant()
+    cookie = {"cookie": f"{SESSION_COOKIE_PREFIX}8402={first}"}
+    assert not sessions.admits(Headers(GOOD | cookie))
+
+
+def test_a_token_free_path_skips_only_the_token() -> None:
+    access = AdminAccess(token="s3cret")
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/__mock__/",
+        "headers": [(b"host", b"attacker.example")],
+    }
+    assert access.refusal(scope, check_token=False) is not None
+    scope["headers"] = [(b"host", b"127.0.0.1:8402")]
+    assert access.refusal(scope, check_token=False) is None
+    assert access.refusal(scope) is not None

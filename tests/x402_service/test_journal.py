@@ -27,6 +27,7 @@ from x402_service.journal import (
     Journal,
     JournalMiddleware,
     bounded_headers,
+    note,
     payment_json,
     text_of,
 )
@@ -174,3 +175,37 @@ def test_a_request_the_payment_reader_chokes_on_is_still_recorded() -> None:
     assert anyio.run(post).status_code == 200
     [entry] = journal.entries()
     assert (entry["status"], entry["payment"], entry["response_body"]) == (200, None, '{"got":2}')
+
+
+def test_a_handler_notes_what_the_wire_does_not_show_and_notes_are_bounded() -> None:
+    async def served(request: Request) -> JSONResponse:
+        note(request.scope, scenario="slow", long="x" * 10_000)
+        return JSONResponse({})
+
+    journal = Journal()
+    app = Starlette(
+        routes=[Route("/", served, methods=["POST"])],
+        middleware=[
+            Middleware(JournalMiddleware, journal=journal, read_payment=lambda h, b: (None, None))
+        ],
+    )
+    transport = httpx.ASGITransport(app=app)
+
+    async def post() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            return await http.post("/", content=b"{}")
+
+    anyio.run(post)
+    [entry] = journal.entries()
+    assert entry["notes"]["scenario"] == "slow"
+    assert entry["notes"]["long"].endswith("…[truncated: 10000 characters in all]")
+
+
+def test_the_oldest_and_latest_sequence_numbers_follow_drops_and_clears() -> None:
+    journal = Journal(max_entries=3)
+    assert (journal.oldest_seq, journal.last_seq) == (None, 0)
+    for _ in range(5):
+        _record(journal)
+    assert (journal.oldest_seq, journal.last_seq) == (3, 5)
+    journal.clear()
+    assert (journal.oldest_seq, journal.last_seq) == (None, 5)

@@ -5,13 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-from x402_core.wallets import test_wallet
-from x402_harness.console import console, usdc
-from x402_harness.stack import Stack, StackConfig
-from x402_payer import Payer, PayerError
-
 PROMPT = "futuristic cityscape at sunset, cyberpunk style, 4k quality"
 
 
@@ -29,6 +22,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from x402_core.wallets import test_wallet
+    from x402_harness.console import console, usdc
+    from x402_harness.stack import Stack, StackConfig
+    from x402_payer import Payer, PayerError
+
     payer_wallet = test_wallet(1)
     with Stack(StackConfig(chain=args.chain)) as stack:
         chain, token = stack.chain, stack.token

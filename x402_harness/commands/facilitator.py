@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+from x402_core.networks import NETWORKS
+from x402_harness.commands.paths import require_folder_of
+from x402_harness.commands.ports import check_port, port_number
 
-from facilitator_sim.app import create_app
-from facilitator_sim.chains.factory import OpenedChain, open_chain
-from facilitator_sim.config import FacilitatorSettings
-from x402_core.models import PaymentRequirementsV2
-from x402_core.networks import NETWORKS, network_by_chain_id
-from x402_core.payments import pay_v2
-from x402_core.wallets import payer_wallets, test_wallet
-from x402_harness.console import (
-    console,
-    print_disagreements,
-    print_wallets,
-    usdc,
-    warn_if_exposed,
-)
-from x402_service.serving import ServerThread, wait_for_interrupt
+if TYPE_CHECKING:
+    from facilitator_sim.chains.factory import OpenedChain
+    from facilitator_sim.config import FacilitatorSettings
 
-SELFTEST_PAY_TO = test_wallet(9).address
+SELFTEST_PAYEE_INDEX = 9
 SELFTEST_AMOUNT = 50_000
 
 
@@ -45,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="the network of the ledger or of a started Anvil (default base)",
     )
     parser.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    parser.add_argument("--port", type=port_number, help="port (default: a free one)")
     parser.add_argument(
         "--allow-remote-rpc",
         action="store_true",
@@ -74,7 +65,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
-    """Environment (`X402H_FACILITATOR_*`) first, then the flags given on the command line."""
+    """Environment (`X402H_FACILITATOR_*`) first, then the flags given on the command line;
+    its port checked."""
+    from facilitator_sim.config import ENV_PREFIX, FacilitatorSettings
+
     changes = {
         "chain": args.chain,
         "network": args.network,
@@ -85,12 +79,22 @@ def settings_from(args: argparse.Namespace) -> FacilitatorSettings:
         "state_path": args.state,
         "settle_timeout": args.settle_timeout,
     }
-    return FacilitatorSettings.from_env(
+    settings = FacilitatorSettings.from_env(
         overrides={k: v for k, v in changes.items() if v is not None}
     )
+    named = "--port" if args.port is not None else f"{ENV_PREFIX}PORT"
+    check_port(settings.host, settings.port, named)
+    require_folder_of(settings.state_path, "--state")
+    require_folder_of(settings.journal_path, "--journal")
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:
+    from facilitator_sim.app import create_app
+    from facilitator_sim.chains.factory import open_chain
+    from x402_harness.console import console, print_disagreements, warn_if_exposed
+    from x402_service.serving import ServerThread, wait_for_interrupt
+
     settings = settings_from(args)
     chain_state = chain_state_path(settings.chain, settings.state_path)
     opened = open_chain(
@@ -126,6 +130,11 @@ def chain_state_path(chain: str, state_path: Path | None) -> Path | None:
 
 
 def print_summary(url: str, opened: OpenedChain, settings: FacilitatorSettings) -> None:
+    import httpx
+
+    from x402_core.wallets import payer_wallets
+    from x402_harness.console import console, print_wallets
+
     chain = opened.chain
     console.print(f"[bold]Facilitator[/bold]  {url}  (/verify /settle /supported /health)")
     console.print(f"chain        {chain.kind}, chain id {chain.chain_id}")
@@ -139,14 +148,23 @@ def print_summary(url: str, opened: OpenedChain, settings: FacilitatorSettings) 
 
 def selftest(url: str, opened: OpenedChain) -> int:
     """One real payment through the facilitator's HTTP API: verify, settle, balances."""
+    import httpx
+
+    from x402_core.models import PaymentRequirementsV2
+    from x402_core.networks import network_by_chain_id
+    from x402_core.payments import pay_v2
+    from x402_core.wallets import test_wallet
+    from x402_harness.console import console, usdc
+
     payer = test_wallet(1)
+    pay_to = test_wallet(SELFTEST_PAYEE_INDEX).address
     token = opened.token
     requirements = PaymentRequirementsV2(
         scheme="exact",
         network=f"eip155:{opened.chain.chain_id}",
         amount=str(SELFTEST_AMOUNT),
         asset=token,
-        pay_to=SELFTEST_PAY_TO,
+        pay_to=pay_to,
         max_timeout_seconds=300,
         extra=network_by_chain_id(opened.chain.chain_id).usdc.extra(),
     )
@@ -156,7 +174,7 @@ def selftest(url: str, opened: OpenedChain) -> int:
         "paymentPayload": payload.wire(),
         "paymentRequirements": requirements.wire(),
     }
-    before = opened.chain.balance_of(token, SELFTEST_PAY_TO)
+    before = opened.chain.balance_of(token, pay_to)
     with httpx.Client(base_url=url, timeout=60) as http:
         verified = http.post("/verify", json=body).json()
         console.print(f"/verify  {verified}")
@@ -166,8 +184,8 @@ def selftest(url: str, opened: OpenedChain) -> int:
         console.print(f"repeat   {repeat}")
         replay = http.post("/verify", json=body).json()
         console.print(f"replay   {replay.get('invalidReason')}")
-    gained = opened.chain.balance_of(token, SELFTEST_PAY_TO) - before
-    console.print(f"payee {SELFTEST_PAY_TO} received {usdc(gained)}")
+    gained = opened.chain.balance_of(token, pay_to) - before
+    console.print(f"payee {pay_to} received {usdc(gained)}")
     ok = verified["isValid"] and settled["success"] and repeat == settled
     ok = ok and not replay["isValid"]
     ok = ok and gained == SELFTEST_AMOUNT

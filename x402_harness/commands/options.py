@@ -9,15 +9,18 @@ import argparse
 from pathlib import Path
 
 from mock_server.clock import ClockKind
-from mock_server.config import IdentifierPolicy, ServerSettings
+from mock_server.config import ENV_PREFIX, IdentifierPolicy, ServerSettings
 from mock_server.scenarios import SCENARIOS
+from x402_harness.commands.paths import require_folder_of
+from x402_harness.commands.ports import check_port, port_number
+from x402_harness.usage import UsageError
 from x402_service.envconfig import parse_versions
 
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("mock server")
     group.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    group.add_argument("--port", type=int, help="the mock's port (default: a free one)")
+    group.add_argument("--port", type=port_number, help="the mock's port (default: a free one)")
     group.add_argument("--scenario", choices=sorted(SCENARIOS), help="default scenario (happy)")
     group.add_argument("--store", help="memory (default) or sqlite:PATH (jobs survive restarts)")
     group.add_argument(
@@ -45,6 +48,8 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def server_settings_from(args: argparse.Namespace, **fixed: object) -> ServerSettings:
+    """The mock's settings from the environment and the flags, checked: a scenario the mock
+    knows, a port it can listen on."""
     given = {
         "host": args.host,
         "port": args.port,
@@ -59,4 +64,13 @@ def server_settings_from(args: argparse.Namespace, **fixed: object) -> ServerSet
         "admin_token": args.admin_token,
         **fixed,
     }
-    return ServerSettings.from_env(overrides={k: v for k, v in given.items() if v is not None})
+    settings = ServerSettings.from_env(overrides={k: v for k, v in given.items() if v is not None})
+    if settings.default_scenario not in SCENARIOS:
+        raise UsageError(
+            f"{ENV_PREFIX}DEFAULT_SCENARIO={settings.default_scenario!r}: no such scenario; "
+            f"expected one of {', '.join(SCENARIOS)}"
+        )
+    port_source = "--port" if args.port is not None else f"{ENV_PREFIX}PORT"
+    check_port(settings.host, settings.port, port_source)
+    require_folder_of(settings.journal_path, "--journal")
+    return settings

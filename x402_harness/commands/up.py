@@ -5,21 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from facilitator_sim.config import FacilitatorSettings
-from x402_core.tools import MCP_PATH, STATUS_TOOL, paid_tool_name
-from x402_core.wallets import payer_wallets
 from x402_harness.commands.options import add_server_arguments, server_settings_from
-from x402_harness.console import (
-    console,
-    print_disagreements,
-    print_wallets,
-    usdc,
-    warn_if_exposed,
-)
-from x402_harness.stack import Stack, StackConfig, StackError
-from x402_service.serving import wait_for_interrupt
+from x402_harness.commands.ports import check_port, port_number
+from x402_harness.usage import UsageError
+
+if TYPE_CHECKING:
+    from x402_harness.stack import Stack
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "from X402H_SERVER_HOST, X402H_SERVER_PORT and X402H_FACILITATOR_PORT.",
     )
     parser.add_argument("--chain", default="ledger", help="ledger (default), anvil, or an RPC URL")
-    parser.add_argument("--facilitator-port", type=int, help="(default: a free one)")
+    parser.add_argument(
+        "--facilitator-port", type=port_number, help="the facilitator's port (default: a free one)"
+    )
     parser.add_argument(
         "--json",
         action="store_true",
@@ -51,15 +46,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facilitator_sim.config import ENV_PREFIX, FacilitatorSettings
+    from x402_harness.console import warn_if_exposed
+    from x402_harness.stack import Stack, StackConfig
+    from x402_service.serving import wait_for_interrupt
+
     server = server_settings_from(args)
     facilitator = FacilitatorSettings.from_env()
+    facilitator_port = facilitator.port if args.facilitator_port is None else args.facilitator_port
+    named = "--facilitator-port" if args.facilitator_port is not None else f"{ENV_PREFIX}PORT"
+    check_port(server.host, facilitator_port, named)
     config = StackConfig(
         chain=args.chain,
         host=server.host,
         server_port=server.port,
-        facilitator_port=(
-            facilitator.port if args.facilitator_port is None else args.facilitator_port
-        ),
+        facilitator_port=facilitator_port,
         allow_remote_rpc=args.allow_remote_rpc,
         state_dir=_state_dir(args.state),
         server=server,
@@ -79,13 +80,16 @@ def _state_dir(path: Path | None) -> Path | None:
     if path is None:
         return None
     if path.exists() and not path.is_dir():
-        raise StackError(f"--state {path}: expected a directory, and this is a file")
+        raise UsageError(f"--state {path}: expected a directory, and this is a file")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def summary_json(stack: Stack) -> dict[str, Any]:
     """What `print_summary` says, for scripts; wallet keys are Anvil's public test keys."""
+    from x402_core.tools import MCP_PATH
+    from x402_core.wallets import payer_wallets
+
     chain, listing = stack.chain, stack.listing
     return {
         "endpoint": stack.endpoint_url,
@@ -108,6 +112,10 @@ def summary_json(stack: Stack) -> dict[str, Any]:
 
 
 def print_summary(stack: Stack) -> None:
+    from x402_core.tools import MCP_PATH, STATUS_TOOL, paid_tool_name
+    from x402_core.wallets import payer_wallets
+    from x402_harness.console import console, print_disagreements, print_wallets, usdc
+
     chain, listing = stack.chain, stack.listing
     console.print(f"[bold]xGen mock[/bold]    POST {stack.endpoint_url}")
     console.print(

@@ -12,16 +12,11 @@ import argparse
 import json
 from pathlib import Path
 
-from conformance.catalog import Profile, Role, load_all
-from conformance.docs import checks_markdown
-from conformance.render import print_report
+from conformance.catalog import Profile, Role
 from x402_harness.commands.conformance import client, facilitator, server
-from x402_harness.commands.conformance.reports import (
-    add_report_arguments,
-    prepare_report_paths,
-    write_reports,
-)
-from x402_harness.console import console
+from x402_harness.commands.conformance.arguments import CheckIds
+from x402_harness.commands.conformance.reports import add_report_arguments, prepare_report_paths
+from x402_harness.usage import UsageError
 
 ROLE_COMMANDS = {"client": client, "server": server, "facilitator": facilitator}
 
@@ -57,23 +52,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     group.add_argument("-v", "--verbose", action="store_true", help="evidence of passing checks")
     group.add_argument(
-        "--only", nargs="+", metavar="ID", help="grade only these check ids (e.g. SRV-001)"
+        "--only",
+        nargs="+",
+        action=CheckIds,
+        metavar="ID",
+        help="grade only these check ids (e.g. SRV-001)",
     )
     for module in ROLE_COMMANDS.values():
         module.add_parser(commands, report_options)
 
 
 def run(args: argparse.Namespace) -> int:
+    from conformance.catalog import load_all
+    from conformance.render import print_report
+    from x402_harness.commands.conformance.reports import write_reports
+    from x402_harness.console import console
+
     command = args.conformance_command
     if command == "list":
         return _list(args)
     if command == "docs":
+        from conformance.docs import checks_markdown
+
         text = checks_markdown(load_all())
         if args.write:
             args.write.write_text(text)
         else:
             print(text, end="")
         return 0
+    if getattr(args, "url", "") is None:
+        raise UsageError(
+            f"conformance {command} needs the URL to grade, e.g. "
+            f"{ROLE_COMMANDS[command].EXAMPLE_URL} (see conformance {command} -h)"
+        )
     prepare_report_paths(args)
     report = ROLE_COMMANDS[command].grade(args)
     print_report(report, console, verbose=args.verbose)
@@ -84,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from conformance.catalog import load_all
+    from x402_harness.console import console
+
     checks = load_all().checks(Role(args.role) if args.role else None, Profile(args.profile))
     if args.json:
         print(json.dumps([c.as_dict() for c in checks], indent=2))

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import shutil
+from typing import TYPE_CHECKING
 
-from conformance.catalog import Profile
-from conformance.client import ClientRun, CommandClient, Transport, grade_client
-from conformance.client.session import SCENARIO_TIMEOUTS
-from conformance.report import Report
-from mock_server.config import ServerSettings
-from x402_harness.console import console
-from x402_harness.stack import Stack, StackConfig
-from x402_service.envconfig import parse_versions
+from x402_harness.usage import UsageError
+
+if TYPE_CHECKING:
+    from conformance.client import ClientRun
+    from conformance.report import Report
 
 
-class ClientCommandError(ValueError):
-    """No client command was given."""
+TRANSPORTS = ("http", "mcp")
+"""conformance.client.Transport's values, named here so that parsing imports nothing heavy."""
+
+
+class ClientCommandError(UsageError):
+    """No client command was given, or its program cannot be found."""
 
 
 def add_parser(
@@ -35,16 +38,17 @@ def add_parser(
     )
     parser.add_argument(
         "--transport",
-        choices=[t.value for t in Transport],
-        default=Transport.HTTP.value,
+        choices=TRANSPORTS,
+        default=TRANSPORTS[0],
         help="how the client reaches the endpoint: http (default) or mcp (the tools at /mcp)",
     )
     parser.add_argument("--chain", default="ledger", help="ledger (default), anvil or an RPC URL")
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=sorted(SCENARIO_TIMEOUTS),
-        help="run only these scenarios (repeatable; default: all)",
+        metavar="NAME",
+        help="run only this scenario (repeatable; default: every client scenario, from quick to "
+        "offer_malformed)",
     )
     parser.add_argument("--timeout", type=float, help="seconds a client gets per scenario")
     parser.add_argument(
@@ -57,12 +61,36 @@ def add_parser(
     )
 
 
-def grade(args: argparse.Namespace) -> Report:
-    command = args.client_command
+def client_command(args: argparse.Namespace) -> list[str]:
+    """The command after `--`, its program found; ClientCommandError otherwise."""
+    command = list(args.client_command)
     if command[:1] == ["--"]:
         command = command[1:]
     if not command:
         raise ClientCommandError("give the client command after --, e.g. -- python my_client.py")
+    if shutil.which(command[0]) is None:
+        raise ClientCommandError(
+            f"cannot run the client command: {command[0]} is not a program on PATH nor an "
+            "executable file; check the command after --"
+        )
+    return command
+
+
+def grade(args: argparse.Namespace) -> Report:
+    from conformance.catalog import Profile
+    from conformance.client import CommandClient, Transport, grade_client
+    from conformance.client.session import SCENARIO_TIMEOUTS
+    from mock_server.config import ServerSettings
+    from x402_harness.stack import Stack, StackConfig
+    from x402_service.envconfig import parse_versions
+
+    command = client_command(args)
+    unknown = sorted(set(args.scenario or ()) - set(SCENARIO_TIMEOUTS))
+    if unknown:
+        raise ClientCommandError(
+            f"--scenario {', '.join(unknown)}: not a client scenario; expected one of "
+            f"{', '.join(SCENARIO_TIMEOUTS)}"
+        )
     versions = parse_versions(args.versions, "--versions")
     with Stack(StackConfig(chain=args.chain, server=ServerSettings(versions=versions))) as stack:
         return grade_client(
@@ -78,6 +106,8 @@ def grade(args: argparse.Namespace) -> Report:
 
 
 def _progress(scenario: str, run: ClientRun | None) -> None:
+    from x402_harness.console import console
+
     if run is None:
         console.print(f"scenario [bold]{scenario}[/bold] …", end=" ")
         return

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from conformance.catalog import Profile
-from conformance.facilitator import TABLE_NAMES, grade_facilitator
-from conformance.report import Report
-from x402_core.wallets import test_wallet
-from x402_harness.commands.conformance.targets import refuse_remote, require_answering
+from x402_harness.commands.conformance.arguments import add_target_url
+
+if TYPE_CHECKING:
+    from conformance.report import Report
+
+EXAMPLE_URL = "http://127.0.0.1:4021"
 
 
 def add_parser(
@@ -22,10 +24,9 @@ def add_parser(
         "/settle, read /supported, and grade every answer. Pays with test wallet 1 (funded on "
         "every harness backend); a run spends a few tenths of a test USDC.",
     )
-    parser.add_argument("url", help="the facilitator's base URL, e.g. http://127.0.0.1:4021")
+    add_target_url(parser, "the facilitator's base URL", EXAMPLE_URL)
     parser.add_argument(
         "--reasons",
-        choices=TABLE_NAMES,
         default="ours",
         help="which implementation's reason strings refusals must carry: this harness's "
         "(default), the official Python SDK's (python-sdk; x402-sdk is the same), the official "
@@ -43,6 +44,12 @@ def add_parser(
 
 
 def grade(args: argparse.Namespace) -> Report:
+    from conformance.catalog import Profile
+    from conformance.facilitator import grade_facilitator, reason_table
+    from x402_core.wallets import test_wallet
+    from x402_harness.commands.conformance.targets import refuse_remote, require_answering
+
+    reason_table(args.reasons)  # an unknown name is refused before anything is sent
     refuse_remote([args.url, args.rpc_url], allowed=args.allow_remote)
     require_answering(args.url)
     return grade_facilitator(

@@ -6,16 +6,17 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conformance.html_report import write_html
-from conformance.render import write_json, write_junit
-from conformance.report import Report
-from conformance.sarif import write_sarif
+from x402_harness.usage import UsageError
+
+if TYPE_CHECKING:
+    from conformance.report import Report
 
 REPORT_PATHS = ("json_path", "junit_path", "sarif_path", "html_path")
 
 
-class ReportPathError(ValueError):
+class ReportPathError(UsageError):
     """A report file that cannot be written where it was asked for."""
 
 
@@ -51,6 +52,10 @@ def prepare_report_paths(args: argparse.Namespace) -> None:
 
 
 def write_reports(report: Report, args: argparse.Namespace) -> None:
+    from conformance.html_report import write_html
+    from conformance.render import write_json, write_junit
+    from conformance.sarif import write_sarif
+
     if args.json_path:
         write_json(report, args.json_path)
     if args.junit_path:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conformance.catalog import Profile
-from conformance.report import Report
-from conformance.server import grade_server
-from facilitator_sim.faults import MAX_SECONDS as MAX_FAULT_SECONDS
-from x402_core.wallets import test_wallet
-from x402_harness.commands.conformance.targets import refuse_remote, require_answering
-from x402_service.listings import read_listing
+from x402_harness.commands.conformance.arguments import add_target_url
+
+if TYPE_CHECKING:
+    from conformance.report import Report
+
+EXAMPLE_URL = "http://127.0.0.1:8402/v1/images/generate"
 
 
 def add_parser(
@@ -25,9 +25,7 @@ def add_parser(
         "job and download its images; grade every answer against the endpoint's listing. Pays "
         "with test wallet 2; a run buys three jobs (0.15 test USDC).",
     )
-    parser.add_argument(
-        "url", help="the paid endpoint, e.g. http://127.0.0.1:8402/v1/images/generate"
-    )
+    add_target_url(parser, "the paid endpoint", EXAMPLE_URL)
     parser.add_argument(
         "--listing",
         type=Path,
@@ -78,6 +76,8 @@ def add_parser(
 
 
 def _seconds(text: str) -> float:
+    from facilitator_sim.faults import MAX_SECONDS as MAX_FAULT_SECONDS
+
     try:
         seconds = float(text)
     except ValueError:
@@ -97,11 +97,18 @@ def _header(text: str) -> tuple[str, str]:
 
 
 def grade(args: argparse.Namespace) -> Report:
+    from conformance.catalog import Profile
+    from conformance.server import grade_server
+    from x402_core.wallets import test_wallet
+    from x402_harness.commands.conformance.targets import refuse_remote, require_answering
+    from x402_service.listings import read_listing
+
+    listing = read_listing(args.listing)
     refuse_remote([args.url, args.rpc_url, args.facilitator_admin], allowed=args.allow_remote)
     require_answering(args.url)
     return grade_server(
         args.url,
-        read_listing(args.listing),
+        listing,
         payer=test_wallet(args.payer_index),
         rpc_url=args.rpc_url,
         headers=dict(args.header),
