@@ -6,7 +6,9 @@
 
 The 402 carries both offers; a paid request is checked for real (signature recovery under the
 token's EIP-712 domain, amount, payee, window, nonce reuse) and answers a job with its settlement
-header; the same payment sent again with the same request gets the same job. Every scenario of
+header; the same payment sent again with the same request gets the same job, and a
+payment-identifier is honoured as the mock honours it (another payment under it 409, none where
+the 402 requires one 400). Every scenario of
 the mock is played (`respx_scenarios.py`): chosen per request by `X-Mock-Scenario`, queued for the
 next paid jobs with `router.queue(...)`, or the default (`scenario=`, `router.set_scenario(...)`).
 Status polls walk through the scenario's statuses one per poll; images are real (small) PNGs.
@@ -43,6 +45,7 @@ from conformance.respx_scenarios import (
     flawed_listing,
     router_scenario,
 )
+from x402_core.bazaar import BAZAAR, http_extension
 from x402_core.eip3009 import Authorization, Domain, SignatureError, recover_signer, transfer_digest
 from x402_core.headers import (
     PAYMENT_REQUIRED,
@@ -53,13 +56,19 @@ from x402_core.headers import (
     encode_header,
 )
 from x402_core.keccak import keccak
-from x402_core.listing import InputLocation, InvalidRequestError, Listing
+from x402_core.listing import DEFAULT_MAX_STRING_CHARS, InputLocation, InvalidRequestError, Listing
 from x402_core.models import (
     PaymentPayloadV2,
     PaymentRequiredV1,
     PaymentRequiredV2,
     PaymentRequirementsV2,
     SettleResponse,
+)
+from x402_core.payment_identifier import (
+    PAYMENT_IDENTIFIER,
+    IdentifierError,
+    declaration,
+    identifier_in,
 )
 from x402_core.reasons import Reason
 
@@ -110,6 +119,8 @@ class XgenFake:
     clock: Callable[[], float] = time.monotonic
     queued: deque[RouterScenario] = field(default_factory=deque)
     purchases: dict[tuple[str, str], Purchase] = field(default_factory=dict)
+    payment_ids: dict[str, tuple[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
+    """Each payment-identifier taken, with the payment (payer, nonce) and request it came with."""
     jobs: dict[str, Job] = field(default_factory=dict)
 
     @property
@@ -124,8 +135,11 @@ class XgenFake:
     def requirements(self) -> PaymentRequirementsV2:
         return self.listing.requirements_v2()
 
-    def offer(self, error: str, flaw: OfferFlaw | None = None) -> httpx.Response:
-        """402 with the offer as the mock makes it: v2 in PAYMENT-REQUIRED, v1 in the body."""
+    def offer(
+        self, error: str, flaw: OfferFlaw | None = None, identifier_required: bool = False
+    ) -> httpx.Response:
+        """402 with the offer as the mock makes it: v2 in PAYMENT-REQUIRED (with the bazaar and
+        payment-identifier extensions), v1 in the body."""
         if flaw is OfferFlaw.MALFORMED:
             return httpx.Response(
                 402, json=MALFORMED_BODY, headers={PAYMENT_REQUIRED: MALFORMED_HEADER}
@@ -136,6 +150,10 @@ class XgenFake:
             error=error,
             resource=listing.resource(self.endpoint),
             accepts=[listing.requirements_v2()],
+            extensions={
+                BAZAAR: http_extension(listing, DEFAULT_MAX_STRING_CHARS),
+                PAYMENT_IDENTIFIER: declaration(identifier_required),
+            },
         )
         v1 = PaymentRequiredV1(
             x402_version=1, error=error, accepts=[listing.requirements_v1(self.endpoint)]
@@ -164,15 +182,29 @@ class XgenFake:
             scenario = self.peek(requested)
         except UnknownScenarioError as exc:
             return _error(400, "unknown_scenario", str(exc))
+        required = scenario.purchase is PurchaseFault.IDENTIFIER_REQUIRED
         header = request.headers.get(PAYMENT_SIGNATURE)
         if header is None:
-            return self.offer("payment_required", scenario.offer)
+            return self.offer("payment_required", scenario.offer, required)
         try:
             payment = decode_header(header, PaymentPayloadV2, name=PAYMENT_SIGNATURE)
+            payment_id = identifier_in(payment.extensions)
         except HeaderError as exc:
             return _error(400, exc.reason, exc.message)
+        except IdentifierError as exc:
+            return _error(400, Reason.INVALID_PAYMENT_IDENTIFIER, str(exc))
+        if payment_id is None and required:
+            return _error(
+                400, Reason.INVALID_PAYMENT_IDENTIFIER, "this server requires a payment identifier"
+            )
         auth = payment.payload.authorization
         key = (auth.from_.lower(), auth.nonce.lower())
+        if payment_id is not None and self.payment_ids.get(payment_id, (key, body)) != (key, body):
+            return _error(
+                409,
+                Reason.PAYMENT_IDENTIFIER_CONFLICT,
+                f"payment identifier {payment_id!r} was used for another payment or request",
+            )
         if key in self.purchases:
             return self._sent_again(self.purchases[key], body)
         if scenario.purchase is PurchaseFault.FACILITATOR_DOWN:
@@ -180,7 +212,9 @@ class XgenFake:
             return _unavailable("the facilitator cannot be reached (scenario facilitator_down)")
         refusal = self._refusal(payment)
         if refusal is not None:
-            return self.offer(refusal)
+            return self.offer(refusal, identifier_required=required)
+        if payment_id is not None:
+            self.payment_ids[payment_id] = (key, body)
         return self._buy(key, payment, body, self.take(requested))
 
     def _buy(

@@ -35,6 +35,8 @@ class PurchaseFault(StrEnum):
     """503 `settlement_pending` with no transaction known; the same payment again gets the job."""
     SERVER_ERROR_AFTER_SETTLE = "server_error_after_settle"
     """Charged, then 500 once; the same payment again gets the job."""
+    IDENTIFIER_REQUIRED = "identifier_required"
+    """The 402 declares the payment-identifier required; a payment without an id gets 400."""
 
 
 class PollFault(StrEnum):

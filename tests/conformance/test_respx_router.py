@@ -22,11 +22,20 @@ from conformance.respx_scenarios import (
     SCENARIO_HEADER,
     UnknownScenarioError,
 )
-from mock_server.config import VERSIONS
+from mock_server.config import VERSIONS, ServerSettings
+from mock_server.extensions import offer_extensions
 from mock_server.jobs import status_at
 from mock_server.paywall import offer
 from mock_server.scenarios import SCENARIOS, OfferFlaw
-from x402_core.headers import PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE, encode_header
+from x402_core.headers import (
+    PAYMENT_REQUIRED,
+    PAYMENT_RESPONSE,
+    PAYMENT_SIGNATURE,
+    decode_header,
+    encode_header,
+)
+from x402_core.models import PaymentRequiredV2
+from x402_core.payment_identifier import echoed, is_required
 from x402_core.payments import pay_v2
 from x402_core.wallets import test_wallet
 from x402_core.xgen import xgen_listing
@@ -36,6 +45,8 @@ LISTING = xgen_listing()
 URL = DEFAULT_BASE_URL + LISTING.path
 BODY = {"model": "seedream-4.6", "prompt": "a paper boat"}
 PAYER = test_wallet(4)
+EXTENSIONS = offer_extensions(LISTING, ServerSettings(), required=False)
+"""What the mock declares in its 402 by default: bazaar and an optional payment-identifier."""
 
 
 def payment_header() -> str:
@@ -89,7 +100,7 @@ def test_each_fault_and_offer_is_the_mocks(name: str) -> None:
 
 @pytest.mark.parametrize("flaw", [f for f in OfferFlaw if f])
 def test_an_unpayable_offer_is_the_one_the_mock_makes(flaw: OfferFlaw) -> None:
-    headers, body = offer(LISTING, URL, VERSIONS, "payment_required", flaw)
+    headers, body = offer(LISTING, URL, VERSIONS, "payment_required", flaw, EXTENSIONS)
     with xgen_router(LISTING):
         answer = httpx.post(URL, json=BODY, headers={SCENARIO_HEADER: f"offer_{flaw.value}"})
     assert answer.status_code == 402
@@ -98,10 +109,41 @@ def test_an_unpayable_offer_is_the_one_the_mock_makes(flaw: OfferFlaw) -> None:
 
 
 def test_the_normal_offer_is_the_one_the_mock_makes() -> None:
-    headers, body = offer(LISTING, URL, VERSIONS, "payment_required")
+    headers, body = offer(LISTING, URL, VERSIONS, "payment_required", extensions=EXTENSIONS)
     with xgen_router(LISTING):
         answer = httpx.post(URL, json=BODY)
     assert (answer.headers[PAYMENT_REQUIRED], answer.json()) == (headers[PAYMENT_REQUIRED], body)
+
+
+def test_payment_identifiers_are_honoured_as_at_the_mock() -> None:
+    """identifier_required: no id is a 400, as at the mock; an id used for another payment 409;
+    the reference payer, which sends one, buys."""
+    required = {SCENARIO_HEADER: "identifier_required"}
+    with xgen_router(LISTING):
+        offered = decode_header(
+            httpx.post(URL, json=BODY, headers=required).headers[PAYMENT_REQUIRED],
+            PaymentRequiredV2,
+        )
+        assert is_required(offered.extensions)
+        wallet = test_wallet(1)
+        plain = pay_v2(offered.accepts[0], wallet.private_key, wallet.address)
+        no_id = httpx.post(
+            URL, json=BODY, headers={**required, PAYMENT_SIGNATURE: encode_header(plain)}
+        )
+        assert no_id.status_code == 400
+        ids = [
+            pay_v2(offered.accepts[0], wallet.private_key, wallet.address).model_copy(
+                update={"extensions": echoed(offered.extensions, "pay_router_0123456789")}
+            )
+            for _ in range(2)
+        ]
+        first, other = (
+            httpx.post(URL, json=BODY, headers={PAYMENT_SIGNATURE: encode_header(p)}) for p in ids
+        )
+        assert (first.status_code, other.status_code) == (200, 409)
+        with Payer(PAYER.private_key) as payer:
+            paid = payer.request_paid("POST", URL, json=BODY, headers=required)
+        assert paid.response.status_code == 200
 
 
 # ---------------------------------------------------------------------------- paying the router
