@@ -120,7 +120,7 @@ def print_summary(stack: Stack) -> None:
         f"({listing.network.caip2}), x402 v1 and v2"
     )
     console.print(f"status       GET  {stack.endpoint_url}/{{id}}")
-    console.print(f"admin        {stack.admin_url}/  (scenarios, clock, jobs, journal, reset)")
+    console.print(f"inspector    {stack.admin_url}/  (purchases, journal, controls; admin API)")
     console.print(f"facilitator  {stack.facilitator_url}  (/verify /settle /supported)")
     rpc = f", RPC {chain.rpc_url}" if chain.rpc_url else " (embedded, no RPC)"
     console.print(f"chain        {chain.kind}, chain id {chain.chain_id}{rpc}")
