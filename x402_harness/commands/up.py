@@ -125,7 +125,7 @@ def print_summary(stack: Stack) -> None:
     console.print(f"status       GET  {stack.endpoint_url}/{{id}}")
     tools = paid_tool_name(listing) + (f" (paid), {STATUS_TOOL}" if listing.is_job else " (paid)")
     console.print(f"mcp          {stack.server_url}{MCP_PATH}  (tools: {tools})")
-    console.print(f"admin        {stack.admin_url}/  (scenarios, clock, jobs, journal, reset)")
+    console.print(f"inspector    {stack.admin_url}/  (purchases, journal, controls; admin API)")
     console.print(
         f"facilitator  {stack.facilitator_url}  (/verify /settle /supported /discovery/resources)"
     )
