@@ -60,13 +60,15 @@ class Scenario:
 
 
 _HAPPY = Plan(queue_seconds=1.0, processing_seconds=3.0)
+_QUICK = Plan(queue_seconds=0.2, processing_seconds=0.5)
+"""For scenarios about the purchase, not the job: the job is over soon after."""
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
         Scenario("happy", "queued 1 s, processing 3 s, then completed", _HAPPY),
         Scenario("instant", "completed as soon as it is created", Plan(0.0, 0.0)),
-        Scenario("quick", "queued 0.2 s, processing 0.5 s, then completed", Plan(0.2, 0.5)),
+        Scenario("quick", "queued 0.2 s, processing 0.5 s, then completed", _QUICK),
         Scenario("slow", "queued 10 s, processing 30 s, then completed", Plan(10.0, 30.0)),
         Scenario("stuck", "queued 1 s, then processing forever", Plan(1.0, None)),
         Scenario(
@@ -114,20 +116,20 @@ SCENARIOS: dict[str, Scenario] = {
             "settle_pending",
             f"settlement is pending for {SETTLE_PENDING_SECONDS:g} s: 503 settlement_pending; "
             "re-sending the same payment then returns the job",
-            _HAPPY,
+            _QUICK,
             faults=frozenset({Fault.SETTLE_PENDING}),
         ),
         Scenario(
             "facilitator_timeout",
             "the settle call times out after the transaction was sent: 503 "
             "settlement_pending; re-sending the same payment returns the job",
-            _HAPPY,
+            _QUICK,
             faults=frozenset({Fault.FACILITATOR_TIMEOUT}),
         ),
         Scenario(
             "server_error_after_settle",
             "settles, then answers 500 once; re-sending the payment returns the job",
-            _HAPPY,
+            _QUICK,
             faults=frozenset({Fault.SERVER_ERROR_AFTER_SETTLE}),
         ),
         Scenario(
