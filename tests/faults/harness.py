@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
+import socket
 import sqlite3
 import threading
 import time
@@ -86,6 +88,25 @@ def make_sales(count: int) -> list[Sale]:
     return sales
 
 
+LASTING_PORTS = range(20_000, 32_000)
+"""Below Linux's ephemeral range (32768 and up), where `bind(0)` never hands a port out: a
+process killed and started again finds its port still free, whatever other tests bind."""
+
+
+def lasting_port() -> int:
+    """A free port below the ephemeral range, for a process that is killed and restarted."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.choice(LASTING_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {LASTING_PORTS}")
+
+
 class FaultStack:
     """Anvil (optional), the facilitator and N mock servers as processes with fixed ports and
     their state in `directory`, so each can be killed and started again where it was."""
@@ -107,10 +128,10 @@ class FaultStack:
             **(server_env or {}),
         }
         self.facilitator_env = {"X402H_FACILITATOR_SETTLE_TIMEOUT": "5", **(facilitator_env or {})}
-        self.facilitator_port = free_port()
-        self.server_ports = [free_port() for _ in range(replicas)]
+        self.facilitator_port = lasting_port()
+        self.server_ports = [lasting_port() for _ in range(replicas)]
         self.anvil: AnvilProcess | None = None
-        self.anvil_port = free_port() if chain == "anvil" else None
+        self.anvil_port = lasting_port() if chain == "anvil" else None
         self.proxy: ResettingProxy | None = None
         if proxy:
             self.proxy = ResettingProxy(HOST, self.facilitator_port)
