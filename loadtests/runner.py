@@ -145,7 +145,7 @@ def _wait(
         return False
     except KeyboardInterrupt:
         main.send_signal(signal.SIGINT)
-        _stop(main, STOP_TIMEOUT_SECONDS + STARTUP_GRACE_SECONDS)
+        _stop(main, STOP_TIMEOUT_SECONDS)
         return True
 
 

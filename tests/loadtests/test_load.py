@@ -245,9 +245,14 @@ def test_ctrl_c_ends_with_the_summary_so_far_and_exit_130(tmp_path: Path) -> Non
             time.sleep(0.2)
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+        raise AssertionError(f"Ctrl-C did not end the load within 60 s:\n{out}") from None
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
     assert process.returncode == 130, out
     assert "load summary: HTTP requests" in out
     assert "load gate failed: interrupted before the run time was over" in out
