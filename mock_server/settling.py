@@ -9,7 +9,7 @@ servers do. The scenario faults of the facilitator are applied here, on real ans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from mock_server.crashpoints import CrashPoint, crash_at
@@ -18,7 +18,7 @@ from mock_server.facilitator_client import (
     FacilitatorUnreachableError,
 )
 from mock_server.jobs import Job
-from mock_server.purchases import Purchase
+from mock_server.purchases import Purchase, PurchaseState
 from mock_server.scenarios import SETTLE_PENDING_SECONDS, Fault, Scenario, scenario_of
 from mock_server.state import ServerState
 from x402_core.models import SettleResponse
@@ -53,7 +53,8 @@ async def settle_purchase(state: ServerState, purchase: Purchase, first_attempt:
     store, key = state.store, purchase.key
     answer = None if result.answer is None else result.answer.wire()
     if result.outcome is Outcome.SETTLED and answer is not None:
-        store.settle(key, answer, _job(state, purchase))
+        if store.settle(key, answer, _job(state, purchase)):
+            return replace(purchase, state=PurchaseState.SETTLED, settlement=answer, reason="")
     elif result.outcome is Outcome.REFUSED:
         store.mark_refused(key, answer, result.message)
     elif result.outcome is Outcome.NOT_SENT and first_attempt:
