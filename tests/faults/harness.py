@@ -471,6 +471,8 @@ class ResettingProxy:
         self.port = free_port()
         self.settles = 0
         self.dropped = 0
+        self.dropping = True
+        """Set to False to let every answer through (recovery after the flood)."""
         self._loop_thread: threading.Thread | None = None
         self._stop: Any = None
 
@@ -531,7 +533,7 @@ class ResettingProxy:
             while data := await upstream_reader.read(65536):
                 if data.startswith(b"HTTP/") and b"/settle" in last_request[0]:
                     self.settles += 1
-                    if self.settles % self.every == 0:
+                    if self.dropping and self.settles % self.every == 0:
                         self.dropped += 1
                         client_writer.transport.abort()  # RST: the answer is lost
                         upstream_writer.close()

@@ -67,12 +67,14 @@ def two_replicas(directory: Path, chain: str) -> FaultReport:
 
 
 def connections_reset(directory: Path, chain: str) -> FaultReport:
-    """Every third settle's answer is cut off after the facilitator made it."""
+    """Every third settle's answer during the flood is cut off after the facilitator made it;
+    recovery then finds the connection whole again."""
     with FaultStack(directory, chain, proxy=True) as stack:
         flood = Flood(stack, make_sales(SALES))
         flood.finish()
         if stack.proxy is None or stack.proxy.dropped < 10:
             raise AssertionError("the proxy dropped fewer than 10 settle answers: no fault")
+        stack.proxy.dropping = False
         return stack.recover_and_judge(flood.sales)
 
 
