@@ -77,6 +77,7 @@ def urls() -> Iterator[StackUrls]:
         )
 
 
+@pytest.mark.slow
 def test_the_reference_payer_passes_every_client_check(urls: StackUrls) -> None:
     report = grade_client(CommandClient(REFERENCE), urls)
     assert report.failed_ids() == set()

@@ -122,6 +122,7 @@ def test_a_broken_slo_fails_the_run_and_says_which(
     assert "status poll (poller)" not in out  # the weights left the pollers out
 
 
+@pytest.mark.slow
 def test_master_and_two_workers_on_loopback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -279,6 +280,7 @@ def _plan(run_time: str, users: int) -> LoadPlan:
 
 
 @pytest.mark.anvil
+@pytest.mark.slow
 def test_anvil_keeps_the_invariants_under_load(tmp_path: Path) -> None:
     stack = _funded_stack("anvil")
     try:
@@ -294,6 +296,7 @@ def test_anvil_keeps_the_invariants_under_load(tmp_path: Path) -> None:
 
 
 @pytest.mark.anvil
+@pytest.mark.slow
 def test_anvil_dying_mid_load_leaves_no_job_without_its_settlement(tmp_path: Path) -> None:
     stack = _funded_stack("anvil")
     anvil = stack._opened.anvil  # type: ignore[union-attr]

@@ -127,6 +127,7 @@ def test_a_client_that_never_pays_is_not(x402_conformance):
 """
 
 
+@pytest.mark.slow
 def test_a_users_tests_run_with_the_fixtures(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TESTS))
     done = subprocess.run(

@@ -125,6 +125,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
 @pytest.mark.anvil
 def test_services_run_their_compose_commands_and_sell_an_image(
     processes: list[subprocess.Popen[bytes]], tmp_path: Path
