@@ -13,8 +13,10 @@ from pathlib import Path
 from mock_server.crashpoints import CRASH_ENV, CRASH_EXIT_CODE, CrashPoint
 from tests.faults.harness import FaultReport, FaultStack, Flood, make_sales, slow_mining
 
-SALES = 60
-MID_FLOOD = 15
+SALES = 200
+"""Purchases in a flood: hundreds, twelve at a time."""
+MID_FLOOD = 50
+"""Purchases answered before a component is killed."""
 Fault = Callable[[Path, str], FaultReport]
 
 
@@ -43,7 +45,7 @@ def crash_at(point: CrashPoint) -> Fault:
 
     def crash(directory: Path, chain: str) -> FaultReport:
         with FaultStack(directory, chain, server_env={CRASH_ENV: point.value}) as stack:
-            flood = Flood(stack, make_sales(24))
+            flood = Flood(stack, make_sales(SALES // 2))
             flood.run_until(1)
             exit_code = stack.wait_for_exit("server0")
             if exit_code != CRASH_EXIT_CODE:
@@ -58,7 +60,7 @@ def crash_at(point: CrashPoint) -> Fault:
 def two_replicas(directory: Path, chain: str) -> FaultReport:
     """Every payment sent to both replicas of one store at once, then once more."""
     with FaultStack(directory, chain, replicas=2) as stack:
-        sales = make_sales(40)
+        sales = make_sales(SALES // 2)
         twins = [replace(sale, index=sale.index + 1, answers=[]) for sale in sales]
         Flood(stack, [s for pair in zip(sales, twins, strict=True) for s in pair]).finish()
         for sale, twin in zip(sales, twins, strict=True):
@@ -85,7 +87,7 @@ def facilitator_slower_than_timeout(directory: Path, chain: str) -> FaultReport:
         if stack.rpc_url is None:
             raise ValueError("this fault needs a chain that mines in blocks: anvil")
         with slow_mining(stack.rpc_url):
-            flood = Flood(stack, make_sales(30))
+            flood = Flood(stack, make_sales(SALES // 4))
             flood.finish()
             pending = [s for s in flood.sales if s.answers[0].error == "settlement_pending"]
             if len(pending) <= 10:
