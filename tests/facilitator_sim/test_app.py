@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from facilitator_sim.app import create_app
@@ -168,7 +168,7 @@ def bad_bodies(draw: st.DrawFn) -> bytes:
 def test_fuzzed_bodies_never_5xx_and_change_nothing(
     client: httpx.Client, ledger: LedgerChain
 ) -> None:
-    @settings(max_examples=1500, suppress_health_check=list(HealthCheck), deadline=None)
+    @settings(max_examples=1500, deadline=None)
     @given(body=bad_bodies(), endpoint=st.sampled_from(["/verify", "/settle"]))
     def check(body: bytes, endpoint: str) -> None:
         answer = client.post(endpoint, content=body)

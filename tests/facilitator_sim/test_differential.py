@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from facilitator_sim.chains.base import Chain
@@ -60,7 +60,6 @@ def test_ledger_and_anvil_agree(ledger_chain: Chain, evm_chain: Chain) -> None:
     @settings(
         max_examples=25,
         deadline=None,
-        suppress_health_check=list(HealthCheck),
         derandomize=True,
     )
     @given(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.mock_server.conftest import BODY, World
@@ -184,7 +184,7 @@ def test_fuzzed_requests_keep_the_invariants(world: World) -> None:
     valid = world.payment_header()
     payload = decode_json_header(valid[PAYMENT_SIGNATURE])
 
-    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=300, deadline=None)
     @given(
         body=st.one_of(st.just(BODY), _json.map(lambda v: v if isinstance(v, dict) else {"v": v})),
         header=st.one_of(
