@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import tomllib
 from collections.abc import Iterator
@@ -436,3 +437,15 @@ def test_every_example_client_imports() -> None:
     )
     assert clients
     assert done.returncode == 0, done.stderr
+
+
+YAML_BLOCK = re.compile(
+    r"^(?P<indent> *)```ya?ml\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL
+)
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_yaml_block_in_the_docs_parses(doc: Path) -> None:
+    for block in YAML_BLOCK.finditer(doc.read_text()):
+        body = textwrap.dedent(block["body"])
+        assert isinstance(yaml.safe_load(body), (dict, list)), f"{doc.name}:\n{body}"
