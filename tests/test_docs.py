@@ -34,9 +34,16 @@ from x402_service.serving import free_port
 
 ROOT = Path(__file__).parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-SH_BLOCK = re.compile(
-    r"^(?P<indent> *)```sh\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL
-)
+
+
+def fenced_blocks(language: str) -> re.Pattern[str]:
+    """Markdown code blocks whose fence names `language` (a regex), indented or not."""
+    return re.compile(
+        rf"^(?P<indent> *)```{language}\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL
+    )
+
+
+SH_BLOCK = fenced_blocks("sh")
 LINKED = (".venv", "examples", "loadtests")
 """What the commands name relative to the project root, linked into each command's folder."""
 PARALLEL = 4
@@ -439,9 +446,7 @@ def test_every_example_client_imports() -> None:
     assert done.returncode == 0, done.stderr
 
 
-YAML_BLOCK = re.compile(
-    r"^(?P<indent> *)```ya?ml\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL
-)
+YAML_BLOCK = fenced_blocks("ya?ml")
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
