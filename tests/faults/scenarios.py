@@ -20,24 +20,24 @@ MID_FLOOD = 50
 Fault = Callable[[Path, str], FaultReport]
 
 
+def _killed_mid_flood(stack: FaultStack, name: str, restart: Callable[[], None]) -> FaultReport:
+    """SIGKILL process `name` once MID_FLOOD purchases were answered, `restart` it, finish."""
+    flood = Flood(stack, make_sales(SALES)).run_until(MID_FLOOD)
+    stack.kill(name)
+    time.sleep(0.3)
+    restart()
+    flood.finish()
+    return stack.recover_and_judge(flood.sales)
+
+
 def facilitator_killed(directory: Path, chain: str) -> FaultReport:
     with FaultStack(directory, chain) as stack:
-        flood = Flood(stack, make_sales(SALES)).run_until(MID_FLOOD)
-        stack.kill("facilitator")
-        time.sleep(0.3)
-        stack.start_facilitator()
-        flood.finish()
-        return stack.recover_and_judge(flood.sales)
+        return _killed_mid_flood(stack, "facilitator", stack.start_facilitator)
 
 
 def server_killed(directory: Path, chain: str) -> FaultReport:
     with FaultStack(directory, chain) as stack:
-        flood = Flood(stack, make_sales(SALES)).run_until(MID_FLOOD)
-        stack.kill("server0")
-        time.sleep(0.3)
-        stack.start_server(0)
-        flood.finish()
-        return stack.recover_and_judge(flood.sales)
+        return _killed_mid_flood(stack, "server0", lambda: stack.start_server(0))
 
 
 def crash_at(point: CrashPoint) -> Fault:
@@ -100,12 +100,7 @@ def anvil_killed(directory: Path, chain: str) -> FaultReport:
     if chain != "anvil":
         raise ValueError("this fault kills Anvil: chain must be anvil")
     with FaultStack(directory, chain) as stack:
-        flood = Flood(stack, make_sales(SALES)).run_until(MID_FLOOD)
-        stack.kill("anvil")
-        time.sleep(0.3)
-        stack.start_anvil()
-        flood.finish()
-        return stack.recover_and_judge(flood.sales)
+        return _killed_mid_flood(stack, "anvil", stack.start_anvil)
 
 
 BOTH = ("ledger", "anvil")
